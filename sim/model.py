@@ -1,0 +1,334 @@
+"""The alliance model: one Monte Carlo run of a scenario, month by month, on Mesa.
+
+>>> from sim import AllianceModel, load_scenario
+>>> model = AllianceModel(load_scenario("status_quo"), rng=7)
+>>> model.run_for(12)
+>>> model.allies.select(lambda a: a.frontline).agg("share", max)   # doctest: +SKIP
+
+The model owns its generators: ``rng`` (an integer) seeds the within-run chance stream
+(``model.rng``, Mesa's own generator); parameters are drawn from the scenario's priors on
+separate streams derived from the same integer (:mod:`sim.parameters`), unless given.
+
+Each month (ODD "process overview", ``docs/ODD.md``):
+1. events fire (scheduled, or by their hazard);
+2. the patron carries out troop movements (each tranche a costly signal);
+3. allies and Russia update their beliefs from the month's signals;
+4. allies choose strategies, decide compliance (January), the patron answers deal requests,
+   allies set spending;
+5. Russia chooses nothing, a probe or an incursion;
+6. the move is resolved by the true will and forces, and everyone observes it;
+7. capability, enabler dependence and income accumulate;
+8. outcomes are recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import mesa
+import numpy as np
+
+from sim import outcomes
+from sim.agents import Adversary, Ally, EuropeanPillar, Patron
+from sim.calibration import World, load_world, pairwise_distance_km
+from sim.events import EventBook
+from sim.parameters import draw_parameters, realise
+from sim.rules import credibility, deterrence, patron, spending, strategy
+from sim.scenario import Scenario
+
+
+@dataclass
+class Evidence:
+    """Weighted signals received in one month, per ally they concern.
+
+    ``us_*``: about the US guarantee to ally j, as allies read them; ``direct_*``: addressed to
+    ally i itself (a statement to all); ``ru_*``: about US will for ally j, as Russia reads them;
+    ``eu_*``: about European solidarity with ally j.
+    """
+
+    n: int
+    us_honoured: np.ndarray = field(init=False)
+    us_failed: np.ndarray = field(init=False)
+    direct_honoured: np.ndarray = field(init=False)
+    direct_failed: np.ndarray = field(init=False)
+    ru_honoured: np.ndarray = field(init=False)
+    ru_failed: np.ndarray = field(init=False)
+    eu_honoured: np.ndarray = field(init=False)
+    eu_failed: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        for name in ("us_honoured", "us_failed", "direct_honoured", "direct_failed",
+                     "ru_honoured", "ru_failed", "eu_honoured", "eu_failed"):
+            setattr(self, name, np.zeros(self.n))
+
+
+# The fixed layout of each month's uniform draws from ``model.rng``: the same whatever happens,
+# so two engines (or two scenarios, for common random numbers) consume the stream identically.
+def draw_layout(n: int) -> dict[str, slice]:
+    names = [("reconsider", n), ("strategy", n), ("deal", n), ("compliance", n),
+             ("move", 1), ("us_response", 1), ("europe_response", 1)]
+    layout, k = {}, 0
+    for name, size in names:
+        layout[name] = slice(k, k + size)
+        k += size
+    return layout
+
+
+FRONTLINE_ALLIANCE_GROUPS = outcomes.GROUPS
+
+
+class AllianceModel(mesa.Model):
+    """NATO allies, the US patron, Russia and the European pillar, one month per step."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        rng: int = 0,
+        parameters: dict[str, float] | None = None,
+        fixed: dict[str, float] | None = None,
+    ):
+        if not isinstance(rng, (int, np.integer)) or rng < 0:
+            raise ValueError(f"rng must be a non-negative integer seed, got {rng!r}")
+        super().__init__(rng=int(rng))
+        self.seed = int(rng)
+        self.spec = scenario  # Mesa reserves model.scenario for its own Scenario class
+        self.values = parameters if parameters is not None else draw_parameters(scenario, self.seed, fixed)
+        self.p: SimpleNamespace = realise(scenario, self.values)
+        self.world: World = load_world(scenario.world.calibration_year)
+        self.start = scenario.start
+        self.start_year, start_month = (int(x) for x in scenario.start.split("-"))
+        self._start_month0 = start_month - 1
+        self.horizon = scenario.horizon_months
+        self.month = -1
+        self.lag = int(round(self.p.allies.procurement_lag_months))
+        self.attachment_strain = 0.0
+        self.growth_penalty = 0.0
+        self.threat_multiplier = 1.0
+
+        init = _initial_state(self.world, scenario, self.p)
+        self.n = n = len(init["iso3"])
+        self.layout = draw_layout(n)
+        self._n_draws = self.layout["europe_response"].stop
+        self._draws = np.zeros(self._n_draws)
+
+        Ally.create_agents(
+            self, n, index=list(range(n)), iso3=init["iso3"], name=init["name"],
+            **{k: list(v) for k, v in init["state"].items()},
+        )
+        # The AgentSet of allies in their fixed (calibration) order, for array views.
+        self.ally_list: list[Ally] = sorted(self.agents_by_type[Ally], key=lambda a: a.index)
+        self.patron = Patron(self, n)
+        self.adversary = Adversary(self, n, gdp=init["russia_gdp"], strength=self.p.adversary.belief_strength)
+        self.pillar = EuropeanPillar(self)
+
+        distance = np.array([a.distance_km for a in self.ally_list])
+        self.pairwise_km = pairwise_distance_km(self.world)
+        self.ally_reputation = credibility.reputation_matrix(
+            distance, self.p.beliefs.reputation_weight, self.p.beliefs.similarity_range_km)
+        self.adversary_reputation = credibility.reputation_matrix(
+            distance, self.p.adversary.reputation_weight, self.p.beliefs.similarity_range_km)
+        proximity = np.exp(-self.pairwise_km / self.p.allies.solidarity_range_km)
+        np.fill_diagonal(proximity, 0.0)
+        self.proximity = proximity
+
+        self.evidence = Evidence(n)
+        self.events = EventBook(self)
+        self._usable0 = self.adversary.usable_force
+        self.threat_ratio = 1.0
+        self._update_forces()
+        self._protection0 = self._us_reach_value()
+        self.european_protection = self._european_protection()
+        # Calibrate each ally's weight on security so that its starting spending is its best
+        # response (Olson-Zeckhauser with joint products), given its starting beliefs.
+        for ally in self.ally_list:
+            s_in = spending.spill_in(ally.private_share, ally.credibility, self.us_protection(ally),
+                                     ally.solidarity, self.european_protection[ally.index])
+            ally.alpha0 = float(spending.calibrated_alpha(ally.spending, ally.gdp, s_in))
+        self.last = outcomes.snapshot(self)
+        self.recorder = outcomes.Recorder(self)
+
+    # ---- the draws ------------------------------------------------------------------------
+    def draw(self, name: str, index: int = 0) -> float:
+        """This month's uniform for ``name`` (and ally ``index``) from the fixed layout."""
+        return float(self._draws[self.layout[name]][index])
+
+    # ---- calendar -------------------------------------------------------------------------
+    @property
+    def year(self) -> float:
+        """Calendar year as a decimal (mid-month)."""
+        return self.start_year + (self._start_month0 + self.month + 0.5) / 12.0
+
+    @property
+    def is_january(self) -> bool:
+        return (self._start_month0 + self.month) % 12 == 0
+
+    # ---- shared quantities, computed once per phase from agents' state -----------------------
+    def _arr(self, attr: str) -> np.ndarray:
+        return np.array([getattr(a, attr) for a in self.ally_list], dtype=float)
+
+    def _us_reach_value(self) -> np.ndarray:
+        local = self._arr("us_troops")
+        hub_staged = (self._arr("logistics_hub") * local).sum()
+        forces = patron.forces_in_reach(local, hub_staged, self.p.pillar.reinforcement_reach)
+        return patron.response_effectiveness(forces, self.p.patron.response_force_scale)
+
+    def us_protection(self, ally: Ally) -> float:
+        """US protection in reach of ``ally``, USD bn/year: a multiple of its starting spending,
+        scaled by how effective a US response could be now relative to the start."""
+        i = ally.index
+        return float(self.p.patron.protection_value * ally.gdp * ally.start_share / 100.0
+                     * self.us_effectiveness[i] / self._protection0[i])
+
+    def _european_protection(self) -> np.ndarray:
+        """European spending in reach of each ally: sum_j w_ij q_j (USD bn/year)."""
+        q = self._arr("spending")
+        return (self.proximity * q[None, :]).sum(axis=-1)
+
+    def _update_forces(self) -> None:
+        """US effectiveness and Europe's response chance per ally, from current forces."""
+        self.us_effectiveness = self._us_reach_value()
+        usable = self._arr("capability") * (1.0 - self._arr("enabler_dependence"))
+        solidarity = self._arr("solidarity")
+        in_reach = usable + solidarity * (self.proximity * usable[None, :]).sum(axis=-1)
+        russian = self.adversary.usable_force * self.threat_multiplier * self._arr("exposure")
+        balance = in_reach / np.maximum(russian, 1e-9)
+        a = self.p.adversary
+        self.europe_response = deterrence.europe_response(balance, a.europe_response_midpoint,
+                                                          a.europe_response_steepness)
+        self.threat_ratio = self.adversary.usable_force * self.threat_multiplier / self._usable0
+
+    # ---- signals --------------------------------------------------------------------------
+    def signal_troops(self, ally_index: int, troops: float) -> None:
+        """Troops arriving (+) or leaving (-) a host: a costly signal about the US guarantee."""
+        b = self.p.beliefs
+        w = credibility.troop_signal_weight(troops, b.troops_per_signal, b.weight_costly)
+        ev = self.evidence
+        if troops > 0:
+            ev.us_honoured[ally_index] += w
+            ev.ru_honoured[ally_index] += w
+        elif troops < 0:
+            ev.us_failed[ally_index] += w
+            ev.ru_failed[ally_index] += w * self.p.adversary.withdrawal_as_opportunity
+
+    def conclude_deal(self, ally: Ally, price: float) -> None:
+        """A bilateral deal: the ally pays ``price`` (% GDP a year) on top of its spending."""
+        ally.holds_deal = True
+        ally.strategy = strategy.DEAL
+        ally.deal_floor = min(ally.ceiling, ally.share + price)
+        w = self.p.beliefs.weight_pledge
+        self.evidence.direct_honoured[ally.index] += w
+        self.evidence.ru_honoured[ally.index] += w
+
+    # ---- the month ------------------------------------------------------------------------
+    def step(self) -> None:
+        self.month = int(self.time) - 1
+        self._draws = self.rng.random(self._n_draws)
+        self.events.fire(self.month)                               # 1
+        self.patron.carry_out_orders()                             # 2
+        self.agents_by_type[Ally].do("update_beliefs")             # 3
+        self.adversary.update_beliefs()
+        self.evidence = Evidence(self.n)
+        self.agents_by_type[Ally].do("choose_strategy")            # 4
+        if self.is_january or self.month == 0:
+            self.agents_by_type[Ally].do("decide_compliance")
+        self.patron.answer_deal_requests()
+        self.european_protection = self._european_protection()
+        self.agents_by_type[Ally].do("set_spending")
+        self._update_forces()
+        kind, target = self.adversary.choose_move()                # 5
+        if kind != deterrence.NOTHING:
+            self._resolve(kind, target)                            # 6
+        self.pillar.step()                                         # 7
+        self.agents_by_type[Ally].do("accumulate")
+        self.adversary.accumulate()
+        self.last = outcomes.snapshot(self)                        # 8
+        self.recorder.record(self)
+
+    def _resolve(self, kind: int, target: int) -> None:
+        ally = self.ally_list[target]
+        us, europe = deterrence.resolve(
+            self.draw("us_response"), self.draw("europe_response"),
+            self.patron.will(ally), self.us_effectiveness[target], self.europe_response[target])
+        w = self.p.beliefs.weight_costly
+        ev = self.evidence
+        if us:
+            ev.us_honoured[target] += w
+            ev.ru_honoured[target] += w
+        else:
+            ev.us_failed[target] += w
+            ev.ru_failed[target] += w
+        if europe:
+            ev.eu_honoured[target] += w
+        else:
+            ev.eu_failed[target] += w
+        self.recorder.move(self, kind, target, bool(us), bool(europe))
+
+    def run(self) -> None:
+        """Run to the scenario's horizon."""
+        self.run_for(self.horizon - int(self.time))
+
+    # ---- inspection -----------------------------------------------------------------------
+    @property
+    def allies(self):
+        """The allies as a Mesa AgentSet (select, agg, groupby...)."""
+        return self.agents_by_type[Ally]
+
+    def ally(self, iso3: str) -> Ally:
+        return self.ally_list[self.world.index(iso3)]
+
+    def outcomes(self) -> dict[str, float]:
+        """The run's outcomes (see :mod:`sim.outcomes`)."""
+        return self.recorder.outcomes(self)
+
+    def timeseries(self) -> dict[str, np.ndarray]:
+        return self.recorder.series()
+
+
+def _initial_state(world: World, scenario: Scenario, p: SimpleNamespace) -> dict:
+    """Starting state per ally: calibration data, scenario overrides, drawn priors."""
+    n = world.n
+    ov = scenario.world.overrides
+
+    def column(name: str, base) -> list:
+        out = list(base)
+        for code, o in ov.items():
+            value = getattr(o, name)
+            if value is not None:
+                out[world.index(code)] = value
+        return out
+
+    share = column("defence_share", world.defence_share)
+    ceiling_override = column("fiscal_ceiling", [None] * n)
+    ceiling = [max(share[i], c if c is not None else p.allies.fiscal_ceiling) for i, c in enumerate(ceiling_override)]
+    exempt = [bool(x) for x in column("pledge_exempt", [False] * n)]
+    # An ally with no armed forces (Iceland) spends nothing and is not on the pledge path.
+    exempt = [e or share[i] == 0 for i, e in enumerate(exempt)]
+    alignment = column("alignment", world.alignment)
+    frontline = [bool(x) for x in world.land_border]
+    distance = np.asarray(world.distance_km, float)
+    state = {
+        "gdp": column("gdp_usd_bn", world.gdp_usd_bn),
+        "share": share,
+        "ceiling": ceiling,
+        "pledge_exempt": exempt,
+        "distance_km": list(distance),
+        "frontline": frontline,
+        "exposure": list(np.exp(-distance / p.allies.threat_distance_km)),
+        "private_share": [p.allies.private_share_frontline if f else p.allies.private_share_other for f in frontline],
+        "europeanist": [1.0 if a == "europeanist" else 0.0 for a in alignment],
+        "russia_leaning": [1.0 if a == "russia_leaning" else 0.0 for a in alignment],
+        "logistics_hub": column("logistics_hub", world.logistics_hub),
+        "troops_permanent": column("us_troops_permanent", world.us_troops_permanent),
+        "troops_rotational": column("us_troops_rotational", world.us_troops_rotational),
+        "enabler_dependence": [p.pillar.initial_enabler_dependence] * n,
+        "credibility": [p.beliefs.initial_credibility] * n,
+        "solidarity": [p.beliefs.initial_solidarity] * n,
+        "strength": [p.beliefs.initial_strength] * n,
+    }
+    state = {k: [float(x) if not isinstance(x, bool) else x for x in v] for k, v in state.items()}
+    return {
+        "iso3": list(world.iso3), "name": list(world.name), "state": state,
+        "russia_gdp": world.russia_gdp_usd_bn,
+    }

@@ -1,0 +1,390 @@
+"""Outcomes: what one run is scored on, each defined once with its meaning and unit.
+
+Two kinds: monthly **series** (``SERIES``, one value per month, written to
+``timeseries.parquet``) and per-run **outcomes** (``OUTCOMES``, one value per run, written to
+``runs.parquet``), plus one outcome pair per signpost of the scenario
+(``signpost.<id>``: 1 if it happened, else 0; ``signpost.<id>.month``: months from the start
+when it did, else NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.rules import deterrence, strategy
+from sim.scenario import EventSignpost, SeriesSignpost, month_index
+
+if TYPE_CHECKING:
+    from sim.model import AllianceModel
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    # Allies with a land border with Russia or Belarus (calibration data), plus Norway's
+    # Arctic border: the "frontline six" of NATO's 2021-2025 spending rise.
+    "frontline": ("EST", "FIN", "LTU", "LVA", "NOR", "POL"),
+    # The Bucharest Nine (B9), the alliance's own name for its eastern flank.
+    "eastern_flank": ("BGR", "CZE", "EST", "HUN", "LTU", "LVA", "POL", "ROU", "SVK"),
+    "baltic": ("EST", "LTU", "LVA"),
+}
+"""Groups of allies used in outcomes; 'western' is every ally outside the eastern flank."""
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    unit: str
+    description: str
+
+
+SERIES: dict[str, Definition] = {}
+OUTCOMES: dict[str, Definition] = {}
+_OUTCOME_FNS: dict[str, Callable] = {}
+
+
+def _series(name: str, unit: str, description: str) -> None:
+    SERIES[name] = Definition(name, unit, description)
+
+
+for _name, _unit, _desc in [
+    ("credibility_allies", "probability", "allies' mean belief that the US guarantee to them holds"),
+    ("credibility_eastern_flank", "probability", "the same, eastern flank (B9) allies"),
+    ("credibility_frontline", "probability", "the same, frontline six"),
+    ("credibility_western", "probability", "the same, allies outside the eastern flank"),
+    ("russia_belief_us_will", "probability", "Russia's mean belief that the US would answer a move on an ally"),
+    ("russia_belief_eastern_flank", "probability", "the same, for eastern flank allies"),
+    ("allies_with_deal", "allies", "allies holding a bilateral deal with the US"),
+    ("cohesion", "share of allies", "share of allies choosing collective defence"),
+    ("allies_collective", "allies", "allies choosing collective defence"),
+    ("allies_autonomy", "allies", "allies pursuing autonomy"),
+    ("allies_accommodation", "allies", "allies accommodating Russia"),
+    ("spending_share", "% of GDP", "defence spending of European allies and Canada, GDP-weighted"),
+    ("spending_bn", "USD bn per year", "defence spending of European allies and Canada"),
+    ("allies_at_2pct", "allies", "allies spending at least 2% of GDP"),
+    ("allies_at_pledge", "allies", "allies at or above the Hague pledge target (3.5% core)"),
+    ("capability_ratio", "ratio", "capability stock of European allies and Canada over Russia's"),
+    ("usable_capability_ratio", "ratio", "the same, net of dependence on US enablers"),
+    ("enabler_dependence", "0-1", "GDP-weighted share of European capability unusable without US enablers"),
+    ("us_troops_europe", "troops", "US troops hosted by European allies and Canada"),
+    ("probes", "moves", "gray-zone probes this month"),
+    ("incursions", "moves", "limited incursions this month"),
+]:
+    _series(_name, _unit, _desc)
+
+
+def _outcome(unit: str):
+    """Register an outcome: its docstring is its definition."""
+
+    def register(fn: Callable) -> Callable:
+        OUTCOMES[fn.__name__] = Definition(fn.__name__, unit, (fn.__doc__ or "").strip())
+        _OUTCOME_FNS[fn.__name__] = fn
+        return fn
+
+    return register
+
+
+@_outcome("allies")
+def deals_final(s, r):
+    """Allies holding a bilateral deal with the US at the horizon."""
+    return s["allies_with_deal"][-1]
+
+
+@_outcome("allies")
+def deals_max(s, r):
+    """Most allies holding a bilateral deal at once."""
+    return s["allies_with_deal"].max()
+
+
+@_outcome("months")
+def first_deal_month(s, r):
+    """Months from the start to the first bilateral deal (NaN if none)."""
+    return _first(s["allies_with_deal"] > 0)
+
+
+@_outcome("share of allies")
+def cohesion_final(s, r):
+    """Share of allies choosing collective defence at the horizon (1 = all)."""
+    return s["cohesion"][-1]
+
+
+@_outcome("share of allies")
+def cohesion_min(s, r):
+    """Lowest cohesion over the run."""
+    return s["cohesion"].min()
+
+
+@_outcome("allies")
+def autonomy_final(s, r):
+    """Allies pursuing autonomy at the horizon."""
+    return s["allies_autonomy"][-1]
+
+
+@_outcome("allies")
+def accommodation_final(s, r):
+    """Allies accommodating Russia at the horizon."""
+    return s["allies_accommodation"][-1]
+
+
+@_outcome("probability")
+def credibility_final(s, r):
+    """Allies' mean belief in the US guarantee at the horizon."""
+    return s["credibility_allies"][-1]
+
+
+@_outcome("probability")
+def credibility_eastern_flank_final(s, r):
+    """Eastern flank (B9) allies' mean belief in the US guarantee at the horizon."""
+    return s["credibility_eastern_flank"][-1]
+
+
+@_outcome("probability")
+def credibility_eastern_flank_1y(s, r):
+    """Eastern flank allies' mean belief in the US guarantee after 12 months."""
+    return s["credibility_eastern_flank"][min(11, len(s["cohesion"]) - 1)]
+
+
+@_outcome("probability")
+def credibility_western_final(s, r):
+    """Western allies' mean belief in the US guarantee at the horizon."""
+    return s["credibility_western"][-1]
+
+
+@_outcome("probability")
+def russia_belief_final(s, r):
+    """Russia's mean belief in US will to defend an ally, at the horizon."""
+    return s["russia_belief_us_will"][-1]
+
+
+@_outcome("probability")
+def russia_belief_eastern_flank_final(s, r):
+    """Russia's mean belief in US will to defend an eastern flank ally, at the horizon."""
+    return s["russia_belief_eastern_flank"][-1]
+
+
+@_outcome("moves")
+def probes(s, r):
+    """Gray-zone probes over the run."""
+    return s["probes"].sum()
+
+
+@_outcome("moves")
+def probes_unanswered(s, r):
+    """Probes that met no US response."""
+    return float(r.probes_unanswered)
+
+
+@_outcome("months")
+def first_probe_month(s, r):
+    """Months from the start to the first probe (NaN if none)."""
+    return _first(s["probes"] > 0)
+
+
+@_outcome("moves")
+def incursions(s, r):
+    """Limited incursions over the run."""
+    return s["incursions"].sum()
+
+
+@_outcome("months")
+def first_incursion_month(s, r):
+    """Months from the start to the first incursion (NaN if none)."""
+    return _first(s["incursions"] > 0)
+
+
+@_outcome("0/1")
+def deterrence_failure(s, r):
+    """1 if an incursion met no effective response from the US or Europe."""
+    return float(r.failures > 0)
+
+
+@_outcome("months")
+def deterrence_failure_month(s, r):
+    """Months from the start to the first deterrence failure (NaN if none)."""
+    return np.nan if r.first_failure is None else float(r.first_failure)
+
+
+@_outcome("% of GDP")
+def spending_share_final(s, r):
+    """GDP-weighted defence spending of European allies and Canada at the horizon."""
+    return s["spending_share"][-1]
+
+
+@_outcome("allies")
+def allies_at_2pct_final(s, r):
+    """Allies spending at least 2% of GDP at the horizon."""
+    return s["allies_at_2pct"][-1]
+
+
+@_outcome("allies")
+def allies_at_pledge_final(s, r):
+    """Allies at or above the Hague target (3.5%) at the horizon."""
+    return s["allies_at_pledge"][-1]
+
+
+@_outcome("ratio")
+def capability_ratio_final(s, r):
+    """European and Canadian capability stock over Russia's, at the horizon."""
+    return s["capability_ratio"][-1]
+
+
+@_outcome("ratio")
+def usable_capability_ratio_final(s, r):
+    """The same net of dependence on US enablers: the capability and enabler gap."""
+    return s["usable_capability_ratio"][-1]
+
+
+@_outcome("0-1")
+def enabler_dependence_5y(s, r):
+    """GDP-weighted enabler dependence after five years (month 60, or the horizon)."""
+    return s["enabler_dependence"][min(59, len(s["cohesion"]) - 1)]
+
+
+@_outcome("0-1")
+def enabler_dependence_final(s, r):
+    """GDP-weighted enabler dependence at the horizon."""
+    return s["enabler_dependence"][-1]
+
+
+@_outcome("troops")
+def us_troops_europe_final(s, r):
+    """US troops hosted in Europe and Canada at the horizon."""
+    return s["us_troops_europe"][-1]
+
+
+def _first(mask: np.ndarray) -> float:
+    hits = np.flatnonzero(mask)
+    return float(hits[0]) if hits.size else np.nan
+
+
+def snapshot(model: AllianceModel) -> SimpleNamespace:
+    """Last month's aggregates that agents react to in the next month."""
+    allies = model.ally_list
+    n = len(allies)
+    gdp = np.array([a.gdp for a in allies])
+    autonomy = np.array([a.strategy == strategy.AUTONOMY for a in allies])
+    usable = sum(a.capability * (1.0 - a.enabler_dependence) for a in allies)
+    return SimpleNamespace(
+        share_with_deal=sum(a.holds_deal for a in allies) / n,
+        share_complying=sum(a.complies for a in allies) / n,
+        european_usable=min(1.0, usable / max(model.adversary.capability, 1e-9)),
+        autonomy_gdp_share=float((gdp * autonomy).sum() / gdp.sum()),
+    )
+
+
+class Recorder:
+    """Collects the monthly series and move records of one run (arrays, not DataCollector:
+    a sweep keeps thousands of runs)."""
+
+    def __init__(self, model: AllianceModel):
+        self.horizon = model.horizon
+        self.data = {name: np.full(model.horizon, np.nan) for name in SERIES}
+        self._moves = np.zeros((model.horizon, 2))
+        self.probes_unanswered = 0
+        self.failures = 0
+        self.first_failure: int | None = None
+        iso = list(model.world.iso3)
+        self._groups = {g: np.array([c in codes for c in iso]) for g, codes in GROUPS.items()}
+        self._groups["western"] = ~self._groups["eastern_flank"]
+
+    def move(self, model: AllianceModel, kind: int, target: int, us: bool, europe: bool) -> None:
+        t = model.month
+        if kind == deterrence.PROBE:
+            self._moves[t, 0] += 1
+            self.probes_unanswered += not us
+        else:
+            self._moves[t, 1] += 1
+            if not (us or europe):
+                self.failures += 1
+                if self.first_failure is None:
+                    self.first_failure = t
+
+    def record(self, model: AllianceModel) -> None:
+        t = model.month
+        allies = model.ally_list
+        cred = np.array([a.credibility for a in allies])
+        share = np.array([a.share for a in allies])
+        gdp = np.array([a.gdp for a in allies])
+        strat = np.array([a.strategy for a in allies])
+        cap = np.array([a.capability for a in allies])
+        dep = np.array([a.enabler_dependence for a in allies])
+        ru = model.adversary.belief_us_will()
+        g = self._groups
+        d = self.data
+        d["credibility_allies"][t] = cred.mean()
+        d["credibility_eastern_flank"][t] = cred[g["eastern_flank"]].mean()
+        d["credibility_frontline"][t] = cred[g["frontline"]].mean()
+        d["credibility_western"][t] = cred[g["western"]].mean()
+        d["russia_belief_us_will"][t] = ru.mean()
+        d["russia_belief_eastern_flank"][t] = ru[g["eastern_flank"]].mean()
+        d["allies_with_deal"][t] = sum(a.holds_deal for a in allies)
+        d["cohesion"][t] = strategy.cohesion(strat)
+        d["allies_collective"][t] = (strat == strategy.COLLECTIVE).sum()
+        d["allies_autonomy"][t] = (strat == strategy.AUTONOMY).sum()
+        d["allies_accommodation"][t] = (strat == strategy.ACCOMMODATION).sum()
+        d["spending_bn"][t] = (gdp * share).sum() / 100.0
+        d["spending_share"][t] = (gdp * share).sum() / gdp.sum()
+        d["allies_at_2pct"][t] = (share >= 2.0 - 1e-9).sum()
+        d["allies_at_pledge"][t] = (share >= model.p.allies.pledge_target - 1e-9).sum()
+        d["capability_ratio"][t] = cap.sum() / model.adversary.capability
+        d["usable_capability_ratio"][t] = (cap * (1.0 - dep)).sum() / model.adversary.capability
+        d["enabler_dependence"][t] = (gdp * dep).sum() / gdp.sum()
+        d["us_troops_europe"][t] = sum(a.us_troops for a in allies)
+        d["probes"][t] = self._moves[t, 0]
+        d["incursions"][t] = self._moves[t, 1]
+
+    def series(self) -> dict[str, np.ndarray]:
+        return {k: v.copy() for k, v in self.data.items()}
+
+    def outcomes(self, model: AllianceModel) -> dict[str, float]:
+        """Every outcome of the run, signposts included (computed on the months simulated)."""
+        upto = max(model.month + 1, 1)
+        s = {k: v[:upto] for k, v in self.data.items()}
+        out = {name: float(fn(s, self)) for name, fn in _OUTCOME_FNS.items()}
+        out.update(signposts(model, s))
+        return out
+
+
+def signposts(model: AllianceModel, s: dict[str, np.ndarray]) -> dict[str, float]:
+    """``signpost.<id>`` (0/1) and ``signpost.<id>.month`` for each signpost of the scenario."""
+    out: dict[str, float] = {}
+    start = model.spec.start
+    for sp in model.spec.signposts:
+        month = np.nan
+        if isinstance(sp, EventSignpost):
+            month = _event_signpost_month(sp, model.events.log, start)
+        elif isinstance(sp, SeriesSignpost):
+            series = {
+                "allies_at_pledge": s["allies_at_pledge"], "allies_at_2pct": s["allies_at_2pct"],
+                "share_with_deal": s["allies_with_deal"] / model.n, "cohesion": s["cohesion"],
+                "mean_credibility": s["credibility_allies"],
+            }[sp.series]
+            last = min(month_index(sp.by, start), len(series) - 1)
+            hit = series[: last + 1] >= sp.at_least if sp.at_least is not None else series[: last + 1] <= sp.at_most
+            month = _first(hit)
+        out[f"signpost.{sp.id}"] = 0.0 if np.isnan(month) else 1.0
+        out[f"signpost.{sp.id}.month"] = month
+    return out
+
+
+def _event_signpost_month(sp: EventSignpost, log, start: str) -> float:
+    """The month by which the signpost's event and every required kind have happened, if
+    that is within its deadline; NaN otherwise. A relocation counts as a withdrawal."""
+    kinds = {sp.event} | ({"relocation"} if sp.event == "withdrawal" else set())
+
+    def first(match) -> float:
+        return next((float(t) for t, kind, host, _ in log if match(kind, host)), np.nan)
+
+    main = first(lambda kind, host: kind in kinds
+                 and (sp.host is None or host == sp.host)
+                 and (sp.exclude_host is None or host != sp.exclude_host))
+    months = [main] + [first(lambda kind, host, r=r: kind == r) for r in sp.requires]
+    if any(np.isnan(m) for m in months):
+        return np.nan
+    month = max(months)
+    deadline = np.inf if sp.by is None else month_index(sp.by, start)
+    if sp.within_months is not None:
+        deadline = min(deadline, sp.within_months)
+    return month if month <= deadline else np.nan

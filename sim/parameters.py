@@ -1,0 +1,141 @@
+"""Judgement parameters: their flat names, and one run's draw from the scenario's priors.
+
+Names are dotted paths, the same in YAML, results and designs: ``patron.deal_price``,
+``allies.max_ramp``, ``events.germany_withdrawal.troops``, ``events.second_wave.hazard.monthly``.
+
+Each run draws its parameters from streams of its own, separate from the chance within the run
+(the two layers of stochasticity stay separable):
+
+* section parameters: ``default_rng([seed, 1]).random(len(SECTION_PARAMETERS))``, in the fixed
+  order of the schema, so every scenario uses the same uniform for the same parameter (common
+  random numbers: paired comparisons between scenarios);
+* each event's parameters: ``default_rng([seed, 2, crc32(event id)])``, so adding an event to a
+  scenario does not shift the draws of any other.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from sim.priors import _Prior, as_prior
+from sim.scenario import Scenario, event_id, month_index
+
+SECTIONS = ("patron", "beliefs", "allies", "adversary", "pillar")
+
+
+def _section_parameter_names() -> tuple[str, ...]:
+    names = []
+    for section in SECTIONS:
+        cls = Scenario.model_fields[section].annotation
+        names += [f"{section}.{field}" for field in cls.model_fields]  # type: ignore[union-attr]
+    return tuple(names)
+
+
+SECTION_PARAMETERS: tuple[str, ...] = _section_parameter_names()
+"""Every section parameter, in the fixed order used to draw them."""
+
+
+def _event_prior_fields(event) -> list[tuple[str, _Prior]]:
+    """(name suffix, prior) of an event's numeric judgement fields, hazard included."""
+    out = []
+    for field, info in type(event).model_fields.items():
+        if field in ("hazard", "id", "label", "month", "kind", "host", "to", "hosts",
+                     "duration_months", "announce", "conditional", "tariff_from", "tariff_to"):
+            continue
+        value = getattr(event, field)
+        if isinstance(value, (int, float, _Prior)) and not isinstance(value, bool):
+            out.append((field, as_prior(value)))
+    if event.hazard is not None:
+        out.append(("hazard.monthly", as_prior(event.hazard.monthly)))
+        out.append(("hazard.slope", as_prior(event.hazard.slope)))
+    return out
+
+
+def judgement_parameters(scenario: Scenario) -> dict[str, _Prior]:
+    """Every judgement parameter of a scenario with its prior, sections first, then events."""
+    out: dict[str, _Prior] = {}
+    for name in SECTION_PARAMETERS:
+        section, field = name.split(".")
+        out[name] = as_prior(getattr(getattr(scenario, section), field))
+    for i, event in enumerate(scenario.events):
+        eid = event_id(event, i)
+        for suffix, prior in _event_prior_fields(event):
+            out[f"events.{eid}.{suffix}"] = prior
+    return out
+
+
+def event_stream_key(eid: str) -> int:
+    """A stable integer for an event id (crc32), used to key its random stream."""
+    return zlib.crc32(eid.encode("utf-8"))
+
+
+def draw_parameters(scenario: Scenario, seed: int, fixed: dict[str, float] | None = None) -> dict[str, float]:
+    """One run's parameter values: priors evaluated at uniforms from the run's own streams.
+
+    ``fixed`` sets some parameters to given values (an experiment's design point); the
+    uniforms are drawn all the same, so fixing one parameter leaves the others unchanged.
+    """
+    priors = judgement_parameters(scenario)
+    u = np.random.default_rng([seed, 1]).random(len(SECTION_PARAMETERS))
+    values = {name: float(priors[name].ppf(u[k])) for k, name in enumerate(SECTION_PARAMETERS)}
+    for i, event in enumerate(scenario.events):
+        eid = event_id(event, i)
+        fields = _event_prior_fields(event)
+        ue = np.random.default_rng([seed, 2, event_stream_key(eid)]).random(len(fields))
+        for k, (suffix, prior) in enumerate(fields):
+            values[f"events.{eid}.{suffix}"] = float(prior.ppf(ue[k]))
+    if fixed:
+        unknown = sorted(set(fixed) - set(values))
+        if unknown:
+            raise KeyError(f"unknown parameter(s) {unknown}; known: {sorted(values)}")
+        values.update({k: float(v) for k, v in fixed.items()})
+    return values
+
+
+@dataclass(frozen=True)
+class RealisedEvent:
+    """An event with its parameters drawn: what the model acts on."""
+
+    id: str
+    kind: str
+    month: int | None          # months from the start, or None when driven by a hazard
+    hazard_start: int          # first month the hazard applies
+    rises_with: str
+    values: SimpleNamespace    # the event's fields, priors replaced by drawn values
+    stream_key: int
+
+
+def realise(scenario: Scenario, values: dict[str, float]) -> SimpleNamespace:
+    """The scenario with every prior replaced by its drawn value, as attribute access:
+    ``p.patron.deal_price``, ``p.events[0].values.troops``."""
+    ns: dict[str, Any] = {}
+    for section in SECTIONS:
+        fields = type(getattr(scenario, section)).model_fields
+        ns[section] = SimpleNamespace(**{f: values[f"{section}.{f}"] for f in fields})
+    events = []
+    for i, event in enumerate(scenario.events):
+        eid = event_id(event, i)
+        data = {f: getattr(event, f) for f in type(event).model_fields if f != "hazard"}
+        for suffix, _ in _event_prior_fields(event):
+            if not suffix.startswith("hazard."):
+                data[suffix] = values[f"events.{eid}.{suffix}"]
+        hz = event.hazard
+        if hz is not None:
+            data["hazard_monthly"] = values[f"events.{eid}.hazard.monthly"]
+            data["hazard_slope"] = values[f"events.{eid}.hazard.slope"]
+        events.append(RealisedEvent(
+            id=eid,
+            kind=event.kind,
+            month=None if event.month is None else month_index(event.month, scenario.start),
+            hazard_start=0 if hz is None or hz.after is None else month_index(hz.after, scenario.start),
+            rises_with="none" if hz is None else hz.rises_with,
+            values=SimpleNamespace(**data),
+            stream_key=event_stream_key(eid),
+        ))
+    ns["events"] = events
+    return SimpleNamespace(**ns)

@@ -1,0 +1,81 @@
+"""Credibility: beliefs in the US guarantee as Beta distributions updated by weighted signals.
+
+Sources: Beta-Bernoulli learning (e.g. Gelman et al., *Bayesian Data Analysis*, ch. 2); costly
+signals outweigh tying-hands pledges, which outweigh cheap talk (Fearon 1997, J. Conflict
+Resolution 41(1)); reputation spill-over between commitments (Weisiger and Yarhi-Milo 2015,
+International Organization 69(2)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def beta_mean(a, b):
+    """Mean of Beta(a, b): the believed probability that the guarantee is honoured."""
+    return a / (a + b)
+
+
+def beta_from_mean(mean, strength):
+    """The Beta(a, b) with the given mean and pseudo-count a + b = strength."""
+    return mean * strength, (1.0 - mean) * strength
+
+
+def beta_update(a, b, honoured, failed, forgetting=1.0):
+    """Discounted Beta update: a' = lambda a + honoured, b' = lambda b + failed.
+
+    ``honoured`` and ``failed`` are the weighted evidence received this month (w y and
+    w (1 - y) summed over signals). With ``forgetting`` = 1 and unit weights this is the
+    Beta-Bernoulli posterior: after h honoured and f failed tests the mean is
+    (a + h) / (a + b + h + f). Forgetting (lambda < 1) keeps beliefs responsive: old evidence
+    fades, so a long quiet spell drifts back towards indifference.
+    """
+    return forgetting * a + honoured, forgetting * b + failed
+
+
+def odds_update(p, likelihood_ratio):
+    """Posterior probability after a signal with the given likelihood ratio (odds form of Bayes).
+
+    posterior odds = prior odds x LR; e.g. 0.8 (odds 4) with LR 0.5 gives 0.667.
+    """
+    odds = p / (1.0 - p) * likelihood_ratio
+    return odds / (1.0 + odds)
+
+
+def similarity(distance_a, distance_b, range_km):
+    """How alike two allies look to an observer: exp(-|d_a - d_b| / range), d = distance to Moscow.
+
+    Exposure is what makes one ally's treatment informative about another's: a failure to
+    defend Estonia says more about Latvia than about Portugal.
+    """
+    return np.exp(-np.abs(np.asarray(distance_a) - np.asarray(distance_b)) / range_km)
+
+
+def reputation_matrix(distance_km, rho, range_km):
+    """r_ij: weight with which a signal about ally j is read as a signal about ally i.
+
+    r_ii = 1 and r_ij = rho * similarity(i, j) otherwise. rho = 0 isolates commitments
+    (no reputation); the pure Beta-Bernoulli case.
+    """
+    d = np.asarray(distance_km, dtype=float)
+    r = np.asarray(rho, dtype=float)[..., None, None] * similarity(d[:, None], d[None, :], range_km)
+    eye = np.eye(d.shape[-1], dtype=bool)
+    return np.where(eye, 1.0, r)
+
+
+def received_evidence(targeted, reputation, direct=0.0):
+    """Evidence an observer receives: direct + sum_j r_ij * targeted_j (over the last axis).
+
+    ``targeted[..., j]`` is the evidence carried by signals about ally j this month;
+    ``reputation[..., j]`` the observer's row r_i. of the reputation matrix; ``direct`` the
+    evidence addressed to the observer itself (e.g. a statement to all allies). For all
+    observers at once pass the whole matrix and ``targeted[..., None, :]``. The sum is an
+    elementwise product reduced over the last axis, not a matrix product, so a run gives the
+    same bits alone or inside a batch.
+    """
+    return direct + (reputation * targeted).sum(axis=-1)
+
+
+def troop_signal_weight(troops, troops_per_signal, weight_costly):
+    """Weight of a troop movement as a costly signal: proportional to its size."""
+    return weight_costly * np.abs(troops) / troops_per_signal

@@ -1,0 +1,471 @@
+"""The scenario schema: what a scenario file may say, with units, ranges and defaults.
+
+A scenario is a world (calibration year and per-country overrides), the patron's policy, the
+adversary, the allies' behaviour, beliefs, the European pillar, dated or hazard-driven events,
+and the signposts to record. Every judgement parameter is a :mod:`sim.priors` prior: a number or
+a distribution. Its allowed range is declared here once and checked against the prior's support.
+
+The names here are the names everywhere: in YAML, in ``runs.parquet`` (``patron.deal_price``),
+in experiment designs and in the model (``params.patron.deal_price``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from sim.priors import Prior, as_prior
+
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def param(default: float | dict, lo: float, hi: float, unit: str, doc: str, source: str = "judgement"):
+    """A judgement parameter: default prior, allowed range, unit, meaning and source."""
+    return Field(
+        default=default,
+        description=f"{doc} [{unit}; allowed {lo:g} to {hi:g}; source: {source}]",
+        json_schema_extra={"unit": unit, "range": [lo, hi], "source": source},
+    )
+
+
+class Section(BaseModel):
+    """A block of parameters; checks each prior's support against the field's allowed range."""
+
+    # Defaults are written as YAML would write them (dicts), so they are validated too.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_range(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields[info.field_name]
+        extra = field.json_schema_extra
+        if not isinstance(extra, dict) or "range" not in extra:
+            return value
+        lo, hi = extra["range"]
+        prior = as_prior(value)
+        s_lo, s_hi = prior.support()
+        if s_lo < lo or s_hi > hi:
+            what = f"value {s_lo:g}" if prior.is_fixed else f"prior {prior.describe()} spans {s_lo:g} to {s_hi:g}"
+            raise ValueError(f"{what} is outside the allowed range {lo:g} to {hi:g} ({extra['unit']})")
+        return value
+
+
+def month_index(month: str, start: str) -> int:
+    """Months from ``start`` to ``month``, both 'YYYY-MM'."""
+    y0, m0 = (int(x) for x in start.split("-"))
+    y1, m1 = (int(x) for x in month.split("-"))
+    return (y1 - y0) * 12 + (m1 - m0)
+
+
+def month_label(index: int, start: str) -> str:
+    y0, m0 = (int(x) for x in start.split("-"))
+    total = y0 * 12 + (m0 - 1) + index
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+Month = Annotated[str, Field(pattern=MONTH_RE.pattern, description="a calendar month, 'YYYY-MM'")]
+
+
+# --------------------------------------------------------------------------------------------
+# The world
+
+
+class CountryOverride(BaseModel):
+    """Replace calibration values for one ally (ISO3 code) at the start."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    defence_share: float | None = Field(None, ge=0, le=15, description="% of GDP at the start")
+    gdp_usd_bn: float | None = Field(None, gt=0, description="GDP at the start, current USD bn")
+    us_troops_permanent: float | None = Field(None, ge=0, le=100_000, description="US troops, permanent")
+    us_troops_rotational: float | None = Field(None, ge=0, le=100_000, description="US troops, rotational")
+    alignment: Literal["atlanticist", "europeanist", "russia_leaning"] | None = None
+    logistics_hub: float | None = Field(None, ge=0, le=1, description="value as a reinforcement hub, 0-1")
+    fiscal_ceiling: float | None = Field(None, ge=0, le=15, description="highest sustainable % of GDP")
+    pledge_exempt: bool | None = Field(None, description="stated exception to the Hague pledge (Spain)")
+
+
+class World(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    calibration_year: int = Field(2025, ge=2014, le=2025, description="year of the calibration data")
+    overrides: dict[str, CountryOverride] = Field(default_factory=dict, description="per ISO3 code")
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_codes(cls, value: dict[str, CountryOverride]) -> dict[str, CountryOverride]:
+        from sim.calibration import ALLIES
+
+        unknown = [code for code in value if code not in ALLIES]
+        if unknown:
+            raise ValueError(
+                f"unknown country code {', '.join(unknown)}; allowed: {', '.join(ALLIES)}"
+            )
+        return value
+
+
+# --------------------------------------------------------------------------------------------
+# Actors' parameters
+
+
+class Patron(Section):
+    """The United States: conditionality, deals, attention and its latent will to defend."""
+
+    conditionality_threshold: Prior = param(0.0, 0, 10, "% of GDP", "spending below which the patron says it will not defend; 0 = unconditional")
+    conditionality_strictness: Prior = param(0.0, 0, 1, "0-1", "how far the latent will actually depends on meeting the threshold")
+    deal_appetite: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.4}, 0, 1, "probability per month", "chance the patron accepts an ally's request for a bilateral deal")
+    deal_price: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.8}, 0, 5, "% of GDP per year", "payment or extra spending a bilateral deal costs the ally")
+    attention: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of US attention and means available for Europe (a war elsewhere lowers it)")
+    will_base: Prior = param({"dist": "normal", "mean": 1.0, "sd": 0.4, "low": -3, "high": 4}, -5, 5, "log-odds", "intercept of the patron's latent will to defend an ally")
+    will_payment_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 5, "log-odds per point of GDP", "effect on will of an ally's spending above or below the threshold, times strictness")
+    will_deal_weight: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.2}, 0, 5, "log-odds", "effect on will of a bilateral deal")
+    will_tripwire_weight: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.6}, 0, 3, "log-odds per log(1 + thousand troops)", "tripwire: US troops present raise the will to fight for the host")
+    will_distraction_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 5, "log-odds", "effect on will of full distraction elsewhere (1 - attention)")
+    exit_will_penalty: Prior = param(3.0, 0, 10, "log-odds", "fall in will once the patron has given notice to leave the alliance")
+    response_force_scale: Prior = param({"dist": "uniform", "low": 5000, "high": 20000}, 100, 200_000, "troops", "US troops in reach at which a decision to respond is effective with probability 1 - 1/e")
+    protection_value: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "multiple of host's own spending", "US protection in reach of an ally, in money terms, per unit of effective US presence")
+
+
+class Beliefs(Section):
+    """How allies and Russia learn about the US guarantee (Beta beliefs; Fearon 1997 signal weights)."""
+
+    initial_credibility: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.8}, 0.01, 0.99, "probability", "allies' initial belief that the US guarantee to them will be honoured")
+    initial_strength: Prior = param({"dist": "uniform", "low": 10, "high": 30}, 1, 500, "pseudo-observations", "how firmly the initial belief is held (a + b of the Beta prior)")
+    forgetting: Prior = param({"dist": "uniform", "low": 0.97, "high": 0.995}, 0.5, 1, "per month", "lambda: share of past evidence kept each month (1 = never forget)")
+    weight_costly: Prior = param({"dist": "uniform", "low": 2.0, "high": 5.0}, 0, 50, "pseudo-observations", "weight of a costly signal: troops moved, a probe answered or not")
+    weight_pledge: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 50, "pseudo-observations", "weight of a tying-hands signal: a public pledge or statement of conditions")
+    weight_rhetoric: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.5}, 0, 50, "pseudo-observations", "weight of cheap talk")
+    troops_per_signal: Prior = param(5000.0, 100, 100_000, "troops", "troops moved that make one full costly signal")
+    reputation_weight: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.5}, 0, 1, "0-1", "rho: how far allies read a signal about one ally as about themselves")
+    similarity_range_km: Prior = param(1000.0, 10, 10_000, "km", "distance-to-Moscow difference over which similarity between allies halves (e-folding)")
+    initial_solidarity: Prior = param({"dist": "uniform", "low": 0.5, "high": 0.8}, 0, 1, "probability", "allies' belief that European allies would come to their aid")
+
+
+class Allies(Section):
+    """Allies' spending (joint products, Olson-Zeckhauser; Sandler) and strategy choice (logit)."""
+
+    private_share_frontline: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "theta: private share of own defence for allies bordering Russia or Belarus")
+    private_share_other: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.5}, 0, 1, "0-1", "theta for the other allies")
+    threat_sensitivity: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "elasticity", "how far the weight on security (alpha) rises with the threat")
+    threat_distance_km: Prior = param(1500.0, 100, 10_000, "km", "distance over which Russia's threat decays by e")
+    fiscal_ceiling: Prior = param({"dist": "uniform", "low": 4.0, "high": 6.0}, 0, 15, "% of GDP", "highest defence share an ally can sustain")
+    max_ramp: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "points of GDP per year", "largest yearly rise in the defence share")
+    adjustment_speed: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.2}, 0, 1, "per month", "share of the gap to the target share closed each month")
+    pledge_target: Prior = param(3.5, 0, 10, "% of GDP", "core defence by the pledge year (The Hague, 25 June 2025)", "NATO Hague Summit Declaration")
+    pledge_year: Prior = param(2035, 2025, 2050, "year", "year the pledge is due", "NATO Hague Summit Declaration")
+    compliance_base: Prior = param({"dist": "uniform", "low": -1.0, "high": 0.5}, -10, 10, "log-odds", "propensity to follow the pledge path regardless of pressure")
+    compliance_pressure: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "log-odds", "effect of US conditionality pressure on following the pledge path")
+    compliance_peer: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "log-odds", "effect of the share of peers already on the path")
+    reconsider_rate: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.15}, 0, 1, "per month", "h: chance an ally reconsiders its strategy in a month")
+    logit_temperature: Prior = param({"dist": "uniform", "low": 0.3, "high": 0.8}, 0.01, 10, "utility units", "tau: noise in strategy choice")
+    collective_attachment: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, -5, 5, "utility", "value of collective defence beyond its expected protection")
+    deal_threat_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 10, "utility per unit threat", "weight of threat on seeking a deal")
+    deal_gap_weight: Prior = param({"dist": "uniform", "low": 1.0, "high": 3.0}, 0, 10, "utility per unit credibility", "weight of the credibility gap a deal would close")
+    deal_price_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 10, "utility per point of fiscal room used", "how the price of a deal deters")
+    peer_weight: Prior = param({"dist": "uniform", "low": 1.0, "high": 3.0}, 0, 10, "utility per share of peers", "pull of what peers already did (lets deal-making cascade)")
+    autonomy_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "utility", "weight of Europeanist alignment and usable European capability on autonomy")
+    accommodation_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "utility", "weight of Russia-leaning alignment, threat and low credibility on accommodation")
+    solidarity_range_km: Prior = param({"dist": "uniform", "low": 800, "high": 2000}, 10, 10_000, "km", "distance between capitals over which European help in reach decays by e")
+    gdp_growth: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, -5, 10, "% per year, real", "GDP growth")
+    procurement_lag_months: Prior = param({"dist": "choice", "values": [12, 24, 36]}, 0, 60, "months", "delay between spending and usable capability")
+    depreciation: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.1}, 0, 1, "per year", "share of the capability stock lost each year")
+
+
+class Adversary(Section):
+    """Russia: usable force, risk, beliefs about US will, and its choice of probe or incursion."""
+
+    defence_share: Prior = param(7.5, 0, 20, "% of GDP", "Russian military spending", "SIPRI (April 2026 release, secondary report)")
+    ukraine_absorption: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of Russian force absorbed by the war in Ukraine")
+    absorption_decay: Prior = param({"dist": "uniform", "low": 0.0, "high": 0.1}, 0, 1, "per year", "yearly fall in absorption (a ceasefire frees forces)")
+    initial_belief_us_will: Prior = param({"dist": "uniform", "low": 0.4, "high": 0.7}, 0.01, 0.99, "probability", "Russia's initial belief that the US would answer a move on an ally")
+    belief_strength: Prior = param({"dist": "uniform", "low": 10, "high": 30}, 1, 500, "pseudo-observations", "how firmly Russia holds that belief")
+    reputation_weight: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.6}, 0, 1, "0-1", "rho: how far a US failure in one place changes Russia's belief elsewhere")
+    withdrawal_as_opportunity: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 1, "0-1", "how far Russia reads a withdrawal as lost will (1) rather than a negotiating signal (0)")
+    probe_gain: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 20, "utility", "gain from an unanswered gray-zone probe")
+    probe_cost: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 20, "utility", "cost of a probe that is answered")
+    incursion_gain: Prior = param({"dist": "uniform", "low": 3.0, "high": 6.0}, 0, 50, "utility", "gain from an unanswered limited incursion")
+    incursion_cost: Prior = param({"dist": "uniform", "low": 10.0, "high": 20.0}, 0, 100, "utility", "cost of an incursion that is answered")
+    inaction_utility: Prior = param({"dist": "uniform", "low": 1.0, "high": 3.0}, -20, 20, "utility", "value of doing nothing in a month (higher = fewer moves)")
+    logit_temperature: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.0}, 0.01, 10, "utility units", "noise in Russia's choice")
+    europe_response_midpoint: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0.01, 10, "local force ratio", "local balance at which Europe answers effectively half the time")
+    europe_response_steepness: Prior = param({"dist": "uniform", "low": 2.0, "high": 5.0}, 0.1, 20, "per log force ratio", "how sharply Europe's response rises with the local balance")
+
+
+class Pillar(Section):
+    """The European pillar: EU-level funds and the sovereign command-and-control programme."""
+
+    initial_enabler_dependence: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of European capability that cannot be used without US enablers (C2, ISR, satellites, software)", "Sparta 2.0 as reported in the brief's sources")
+    min_enabler_dependence: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.3}, 0, 1, "0-1", "dependence left when the sovereign programme is complete")
+    c2_years: Prior = param({"dist": "uniform", "low": 10, "high": 15}, 1, 50, "years", "years a fully funded sovereign C2 programme needs (Sparta 2.0: 10-15)", "Sparta 2.0 as reported in the brief's sources")
+    baseline_c2_funding: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.3}, 0, 1, "0-1", "funding of the sovereign C2 programme before any EU decision (Sparta 2.0 as a national plan on paper)")
+    eu_budget_bn: Prior = param(10.0, 0, 500, "USD bn per year", "EU-level defence funds at the start")
+    reinforcement_reach: Prior = param({"dist": "uniform", "low": 0.3, "high": 0.7}, 0, 1, "0-1", "share of hub-staged US forces that reach a threatened ally in time")
+
+
+# --------------------------------------------------------------------------------------------
+# Events
+
+
+class Hazard(BaseModel):
+    """A monthly chance instead of a fixed month; it may rise with the model's state."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    monthly: Prior = Field(description="base probability per month, 0-1")
+    rises_with: Literal[
+        "none", "share_below_threshold", "share_with_deal", "months_elapsed", "deterrence_failures"
+    ] = Field("none", description="model state that raises the hazard")
+    slope: Prior = Field(0.0, description="added probability per unit of that state")
+    after: Month | None = Field(None, description="the hazard starts this month (default: the start)")
+
+    @field_validator("monthly", "slope")
+    @classmethod
+    def _probability(cls, value, info: ValidationInfo):
+        lo, hi = as_prior(value).support()
+        if info.field_name == "monthly" and (lo < 0 or hi > 1):
+            raise ValueError(f"monthly hazard must lie in 0 to 1, got {lo:g} to {hi:g}")
+        if info.field_name == "slope" and (lo < -1 or hi > 1):
+            raise ValueError(f"hazard slope must lie in -1 to 1, got {lo:g} to {hi:g}")
+        return value
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$", description="name, used in results and designs")
+    label: str | None = None
+    month: Month | None = Field(None, description="when it happens, 'YYYY-MM'")
+    hazard: Hazard | None = Field(None, description="or: a monthly chance that it happens")
+
+    @model_validator(mode="after")
+    def _when(self):
+        if (self.month is None) == (self.hazard is None):
+            raise ValueError("an event needs exactly one of 'month' or 'hazard'")
+        return self
+
+
+Host = Annotated[str, Field(description="ISO3 code of an ally")]
+
+
+class Withdrawal(_Event):
+    """US troops leave a host, over ``duration_months``; ``to`` another ally makes it a relocation."""
+
+    kind: Literal["withdrawal"]
+    host: Host
+    troops: Prior = Field(description="troops withdrawn")
+    duration_months: int = Field(9, ge=1, le=60, description="months over which they leave")
+    to: str = Field("home", description="'home' or the ISO3 code of the receiving ally")
+    hub_loss: Prior = Field(0.0, description="share of the host's value as a logistics hub lost, 0-1 (bases closed)")
+    announce: bool = Field(True, description="whether the decision is announced (a signpost reads it)")
+
+
+class Relocation(_Event):
+    """Shorthand for a withdrawal whose troops go to another ally."""
+
+    kind: Literal["relocation"]
+    host: Host
+    to: Host
+    troops: Prior
+    duration_months: int = Field(9, ge=1, le=60)
+    hub_loss: Prior = Field(0.0, description="share of the host's value as a logistics hub lost, 0-1")
+    announce: bool = True
+
+
+class Guarantee(_Event):
+    """A US statement on Article 5: conditional on a spending threshold, or unconditional."""
+
+    kind: Literal["guarantee"]
+    conditional: bool = Field(description="true: the guarantee depends on spending; false: unconditional")
+    threshold: Prior = Field(0.0, description="% of GDP, when conditional")
+    strictness: Prior = Field(1.0, description="0-1, when conditional")
+    hosts: list[str] | None = Field(None, description="allies it applies to (default: all)")
+
+
+class BasingDeal(_Event):
+    """A bilateral basing agreement: the host pays and gets US presence and a deal."""
+
+    kind: Literal["basing_deal"]
+    host: Host
+    troops: Prior = Field(0.0, description="additional rotational US troops that come with it")
+    price: Prior = Field(0.5, description="% of GDP per year the host pays or adds to spending")
+
+
+class EUBudget(_Event):
+    """An EU-level defence budget decision (the brief: 'the EU defence budget doubles')."""
+
+    kind: Literal["eu_budget"]
+    multiplier: Prior = Field(2.0, description="factor on EU-level defence funds")
+
+
+class SovereignC2(_Event):
+    """A funded sovereign command-and-control programme (Sparta 2.0 as EU policy)."""
+
+    kind: Literal["sovereign_c2"]
+    years: Prior = Field(description="years to complete, fully funded")
+    funding_share: Prior = Field(1.0, description="0-1, how fully it is funded")
+
+
+class HaltDeployment(_Event):
+    """A planned US deployment halted (the long-range fires battalion for Germany)."""
+
+    kind: Literal["halt_deployment"]
+    host: Host
+    troops: Prior = Field(500.0, description="size of the halted deployment")
+
+
+class TradeCoercion(_Event):
+    """Tariffs that link security to trade (EU car tariffs from 15% to 25%)."""
+
+    kind: Literal["trade_coercion"]
+    tariff_from: float = Field(15.0, ge=0, le=100, description="% before")
+    tariff_to: float = Field(25.0, ge=0, le=100, description="% after")
+    growth_cost: Prior = Field(0.2, description="points of yearly GDP growth lost per 10 points of tariff")
+    alignment_strain: Prior = Field(0.5, description="fall in allies' attachment to collective defence, utility units")
+
+
+class ExitNotice(_Event):
+    """The US gives notice of leaving the alliance (Art. 13: effective one year later)."""
+
+    kind: Literal["exit_notice"]
+
+
+class ThreatShock(_Event):
+    """A change in the threat: a war begins (2022) or ends, freeing or absorbing Russian forces."""
+
+    kind: Literal["threat_shock"]
+    absorption_change: Prior = Field(description="change in the share of Russian force absorbed, -1 to 1")
+    threat_change: Prior = Field(0.0, description="change in perceived threat, multiplicative (0.5 = +50%)")
+
+
+Event = Annotated[
+    Withdrawal | Relocation | Guarantee | BasingDeal | EUBudget | SovereignC2 | HaltDeployment
+    | TradeCoercion | ExitNotice | ThreatShock,
+    Field(discriminator="kind"),
+]
+
+EVENT_KINDS = (
+    "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
+    "halt_deployment", "trade_coercion", "exit_notice", "threat_shock",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Signposts
+
+
+class EventSignpost(BaseModel):
+    """Records whether, and in which month, an event of a kind happens (optionally by a date)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    source: str | None = None
+    event: Literal[
+        "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
+        "halt_deployment", "trade_coercion", "exit_notice", "threat_shock",
+    ]
+    host: str | None = Field(None, description="only events concerning this ally")
+    exclude_host: str | None = Field(None, description="only events not concerning this ally")
+    by: Month | None = Field(None, description="counts only if it happens before this month ends")
+    within_months: int | None = Field(None, ge=0, description="counts only within this many months of the start")
+    requires: list[str] = Field(default_factory=list, description="other event kinds that must also have happened")
+
+
+class SeriesSignpost(BaseModel):
+    """Records whether a recorded series reaches a value by a date."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    source: str | None = None
+    series: Literal["allies_at_pledge", "allies_at_2pct", "share_with_deal", "cohesion", "mean_credibility"]
+    at_least: float | None = None
+    at_most: float | None = None
+    by: Month
+
+    @model_validator(mode="after")
+    def _one_bound(self):
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError("a series signpost needs exactly one of 'at_least' or 'at_most'")
+        return self
+
+
+Signpost = EventSignpost | SeriesSignpost
+
+
+# --------------------------------------------------------------------------------------------
+# The scenario
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    quote: str
+    document: str = Field("brief", description="which source document")
+
+
+class Scenario(BaseModel):
+    """One future, or a counterfactual, as a political scientist would write it down."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="short identifier")
+    title: str
+    narrative: str = ""
+    sources: list[Source] = Field(default_factory=list)
+    start: Month = Field("2026-05", description="first simulated month")
+    horizon_months: int = Field(120, ge=1, le=600, description="months simulated")
+    world: World = Field(default_factory=World)
+    patron: Patron = Field(default_factory=Patron)
+    beliefs: Beliefs = Field(default_factory=Beliefs)
+    allies: Allies = Field(default_factory=Allies)
+    adversary: Adversary = Field(default_factory=Adversary)
+    pillar: Pillar = Field(default_factory=Pillar)
+    events: list[Event] = Field(default_factory=list)
+    signposts: list[Signpost] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        from sim.calibration import ALLIES
+
+        problems = []
+        seen: set[str] = set()
+        for i, event in enumerate(self.events):
+            eid = event_id(event, i)
+            if eid in seen:
+                problems.append(f"events[{i}]: id '{eid}' is used twice")
+            seen.add(eid)
+            for attr in ("host", "to"):
+                code = getattr(event, attr, None)
+                if code is not None and code != "home" and code not in ALLIES:
+                    problems.append(f"events[{i}].{attr}: unknown country code '{code}'")
+            for code in getattr(event, "hosts", None) or []:
+                if code not in ALLIES:
+                    problems.append(f"events[{i}].hosts: unknown country code '{code}'")
+            months = [event.month] if event.month else []
+            if event.hazard is not None and event.hazard.after:
+                months.append(event.hazard.after)
+            for m in months:
+                k = month_index(m, self.start)
+                if not 0 <= k < self.horizon_months:
+                    problems.append(
+                        f"events[{i}].month: {m} is outside the simulated months "
+                        f"{self.start} to {month_label(self.horizon_months - 1, self.start)}"
+                    )
+        for i, sp in enumerate(self.signposts):
+            for attr in ("host", "exclude_host"):
+                code = getattr(sp, attr, None)
+                if code is not None and code not in ALLIES:
+                    problems.append(f"signposts[{i}].{attr}: unknown country code '{code}'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def event_id(event: _Event, index: int) -> str:
+    """An event's name in results and designs: its ``id``, or ``<kind>_<index>``."""
+    return event.id or f"{event.kind}_{index}"  # type: ignore[attr-defined]
