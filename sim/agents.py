@@ -158,7 +158,9 @@ class Patron(mesa.Agent):
         self.strictness = np.full(n_allies, p.conditionality_strictness)
         self.attention: float = p.attention
         self.exit_notice: bool = False
-        self.troops_home: float = 0.0  # withdrawn to the US (conservation: hosts + home + in transit)
+        # Net troops returned to the US since the start (negative: sent from the US), so that
+        # troops in hosts + troops_home is constant: the conservation invariant.
+        self.troops_home: float = 0.0
         self.orders: list[dict] = []   # withdrawals and relocations in progress
 
     def will(self, ally: Ally) -> float:
@@ -183,7 +185,7 @@ class Patron(mesa.Agent):
         for order in self.orders:
             amount = min(order["tranche"], order["left"])
             if order["host"] is None:
-                moved = min(amount, self.troops_home) if self.troops_home > 0 else amount
+                moved = amount  # from US forces at home; troops_home may go below zero
                 self.troops_home -= moved
             else:
                 src = m.ally_list[order["host"]]
@@ -206,10 +208,6 @@ class Patron(mesa.Agent):
             if ally.strategy == strategy.DEAL and not ally.holds_deal:
                 if m.draw("deal", ally.index) < m.p.patron.deal_appetite:
                     m.conclude_deal(ally, m.p.patron.deal_price)
-
-    @property
-    def troops_in_transit(self) -> float:
-        return 0.0  # tranches move host -> destination within one month
 
 
 class Adversary(mesa.Agent):
