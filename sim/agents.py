@@ -156,6 +156,8 @@ class Patron(mesa.Agent):
         p = model.p.patron
         self.threshold = np.full(n_allies, p.conditionality_threshold)
         self.strictness = np.full(n_allies, p.conditionality_strictness)
+        # Allies to whom the US has explicitly pledged an unconditional presence.
+        self.unconditional = np.zeros(n_allies, dtype=bool)
         self.attention: float = p.attention
         self.exit_notice: bool = False
         # Net troops returned to the US since the start (negative: sent from the US), so that
@@ -169,7 +171,8 @@ class Patron(mesa.Agent):
         return float(patron.will_to_defend(
             ally.share, self.threshold[i], self.strictness[i], float(ally.holds_deal),
             ally.us_troops, self.attention, float(self.exit_notice),
-            base=p.will_base, payment_weight=p.will_payment_weight, deal_weight=p.will_deal_weight,
+            base=p.will_base, payment_weight=p.will_payment_weight,
+            conditionality_penalty=p.conditionality_penalty, deal_weight=p.will_deal_weight,
             tripwire_weight=p.will_tripwire_weight, distraction_weight=p.will_distraction_weight,
             exit_penalty=p.exit_will_penalty,
         ))
@@ -200,6 +203,21 @@ class Patron(mesa.Agent):
                 m.signal_troops(order["dest"], moved)
             order["left"] -= amount
         self.orders = [o for o in self.orders if o["left"] > 1e-9]
+
+    def restate_policy(self) -> None:
+        """Phase 2b: the standing policy, observed every month as cheap talk.
+
+        A conditional guarantee keeps telling each ally its protection is priced (weight
+        rhetoric x strictness); an explicit unconditional pledge keeps telling the opposite,
+        and others read it through reputation. Without this, a policy would count only in the
+        month it was announced and be forgotten.
+        """
+        m, w = self.model, self.model.p.beliefs.weight_rhetoric
+        ev = m.evidence
+        ev.direct_failed += w * self.strictness
+        ev.ru_failed += w * self.strictness
+        ev.us_honoured += w * self.unconditional
+        ev.ru_honoured += w * self.unconditional
 
     def answer_deal_requests(self) -> None:
         """Phase 4d: allies choosing a deal ask for one; the patron accepts with its appetite."""

@@ -84,6 +84,7 @@ class EventBook:
             hosts = [idx(c) for c in v.hosts] if v.hosts else list(range(m.n))
             for i in hosts:
                 if v.conditional:
+                    m.patron.unconditional[i] = False
                     m.patron.threshold[i] = v.threshold
                     m.patron.strictness[i] = v.strictness
                     below = m.ally_list[i].share < v.threshold
@@ -93,7 +94,9 @@ class EventBook:
                 else:
                     m.patron.threshold[i] = 0.0
                     m.patron.strictness[i] = 0.0
-                    ev.direct_honoured[i] += b.weight_pledge
+                    m.patron.unconditional[i] = True
+                    # a pledge about one ally is read by the others through reputation
+                    ev.us_honoured[i] += b.weight_pledge
                     ev.ru_honoured[i] += b.weight_pledge
         elif kind == "basing_deal":
             ally = m.ally_list[idx(v.host)]

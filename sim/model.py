@@ -11,7 +11,8 @@ separate streams derived from the same integer (:mod:`sim.parameters`), unless g
 
 Each month (ODD "process overview", ``docs/ODD.md``):
 1. events fire (scheduled, or by their hazard);
-2. the patron carries out troop movements (each tranche a costly signal);
+2. the patron carries out troop movements (each tranche a costly signal) and restates its
+   standing policy (conditional or unconditional guarantees, as cheap talk);
 3. allies and Russia update their beliefs from the month's signals;
 4. allies choose strategies, decide compliance (January), the patron answers deal requests,
    allies set spending;
@@ -227,6 +228,7 @@ class AllianceModel(mesa.Model):
         self._draws = self.rng.random(self._n_draws)
         self.events.fire(self.month)                               # 1
         self.patron.carry_out_orders()                             # 2
+        self.patron.restate_policy()
         self.agents_by_type[Ally].do("update_beliefs")             # 3
         self.adversary.update_beliefs()
         self.evidence = Evidence(self.n)

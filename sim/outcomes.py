@@ -254,6 +254,23 @@ def us_troops_europe_final(s, r):
     return s["us_troops_europe"][-1]
 
 
+def outcome_names(scenario) -> list[str]:
+    """Every outcome column a run of ``scenario`` produces, in order."""
+    names = list(OUTCOMES)
+    for sp in scenario.signposts:
+        names += [f"signpost.{sp.id}", f"signpost.{sp.id}.month"]
+    return names
+
+
+MAIN_OUTCOMES = (
+    "deals_final", "cohesion_final", "credibility_eastern_flank_final", "credibility_western_final",
+    "russia_belief_eastern_flank_final", "probes", "incursions", "deterrence_failure",
+    "spending_share_final", "allies_at_pledge_final", "usable_capability_ratio_final",
+    "enabler_dependence_5y",
+)
+"""The outcomes a summary shows first."""
+
+
 def _first(mask: np.ndarray) -> float:
     hits = np.flatnonzero(mask)
     return float(hits[0]) if hits.size else np.nan

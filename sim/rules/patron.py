@@ -12,17 +12,23 @@ import numpy as np
 
 def will_to_defend(
     share, threshold, strictness, holds_deal, troops, attention, exit_notice,
-    *, base, payment_weight, deal_weight, tripwire_weight, distraction_weight, exit_penalty,
+    *, base, payment_weight, conditionality_penalty, deal_weight, tripwire_weight,
+    distraction_weight, exit_penalty,
 ):
-    """will = logistic(w0 + w_pay s (share - threshold) + w_deal deal + w_trip ln(1 + troops/1000)
-    - w_att (1 - attention) - exit_penalty * exit).
+    """will = logistic(w0 + s (w_pay min(0, share - threshold) - c) + w_deal deal
+    + w_trip ln(1 + troops/1000) - w_att (1 - attention) - exit_penalty * exit).
 
-    Nobody observes it; probes and crises reveal it. ``strictness`` 0 makes the guarantee
-    unconditional (spending no longer moves the will).
+    s is the strictness of the conditional guarantee (0 = unconditional). Paying above the
+    threshold earns nothing beyond the unconditional baseline; falling short costs w_pay per
+    point; and a priced commitment is weaker for everyone by c (the brief's "real
+    disagreement": c near 0 is the view that conditionality is a harmless lever, c large the
+    view that a conditional commitment is hardly a commitment). Nobody observes the will;
+    probes and crises reveal it.
     """
-    z = (base + payment_weight * strictness * (share - threshold) + deal_weight * holds_deal
-         + tripwire_weight * np.log1p(troops / 1000.0) - distraction_weight * (1.0 - attention)
-         - exit_penalty * exit_notice)
+    shortfall = np.minimum(0.0, share - threshold)
+    z = (base + strictness * (payment_weight * shortfall - conditionality_penalty)
+         + deal_weight * holds_deal + tripwire_weight * np.log1p(troops / 1000.0)
+         - distraction_weight * (1.0 - attention) - exit_penalty * exit_notice)
     return 1.0 / (1.0 + np.exp(-z))
 
 

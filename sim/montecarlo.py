@@ -1,0 +1,77 @@
+"""Monte Carlo replications of one scenario in this process, streamed to a result folder.
+
+``deterrence run`` calls :func:`run_monte_carlo`. Each replication k uses the seed
+``run_seed(root, k)`` (:mod:`sim.runner`): parameters drawn from the priors, then chance within
+the run. A run that raises is recorded with its seed and error and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from tqdm import tqdm
+
+from sim.outcomes import outcome_names
+from sim.parameters import judgement_parameters
+from sim.results import StreamingParquet, runs_table, timeseries_table, write_manifest
+from sim.runner import RunResult, run_scenario, run_seed
+from sim.scenario import Scenario
+
+CHUNK = 50
+
+
+def run_monte_carlo(
+    scenario: Scenario, out: Path, *, runs: int, seed: int, source: dict | None = None,
+    progress: bool = True, chunk: int = CHUNK,
+) -> dict:
+    """Run ``runs`` replications; write runs.parquet, timeseries.parquet and manifest.json.
+
+    Returns the manifest's counts. ``source`` describes the scenario file (path, sha256).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs_file = StreamingParquet(out / "runs.parquet")
+    series_file = StreamingParquet(out / "timeseries.parquet")
+    pnames = list(judgement_parameters(scenario))
+    failed = 0
+    onames = outcome_names(scenario)
+    try:
+        with tqdm(total=runs, desc=scenario.name, unit="run", disable=not progress,
+                  dynamic_ncols=True, smoothing=0.1) as bar:
+            for first in range(0, runs, chunk):
+                reps = list(range(first, min(first + chunk, runs)))
+                seeds = [run_seed(seed, rep) for rep in reps]
+                results: list[RunResult | None] = []
+                errors: list[str | None] = []
+                for s in seeds:
+                    try:
+                        results.append(run_scenario(scenario, seed=s))
+                        errors.append(None)
+                    except Exception as exc:  # a failing run is data, not a crash
+                        results.append(None)
+                        errors.append(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}")
+                        failed += 1
+                    bar.update(1)
+                runs_file.write(runs_table(scenario.name, 0, reps, seeds, results, errors, pnames, onames))
+                series_file.write(timeseries_table(scenario.name, 0, reps, results, scenario.start))
+    except BaseException:
+        runs_file.abort()
+        series_file.abort()
+        raise
+    runs_file.close()
+    series_file.close()
+    counts = {"runs": runs, "succeeded": runs - failed, "failed": failed}
+    write_manifest(out, {
+        "command": "run",
+        "scenario": {"name": scenario.name, "title": scenario.title, **(source or {}),
+                     "resolved": scenario.model_dump(mode="json")},
+        "engine": "mesa",
+        "seed_scheme": {"root_seed": seed, "run_seed": "SeedSequence(root, spawn_key=(0, replication)).generate_state(1, uint64)[0]",
+                        "parameters": "default_rng([run_seed, 1]) for sections, default_rng([run_seed, 2, crc32(event id)]) per event",
+                        "chance": "Mesa model rng = default_rng(run_seed)"},
+        "counts": counts,
+    }, ["runs.parquet", "timeseries.parquet"])
+    return counts
+
+
