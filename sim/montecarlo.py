@@ -7,7 +7,6 @@ the run. A run that raises is recorded with its seed and error and does not stop
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 from tqdm import tqdm
@@ -15,7 +14,7 @@ from tqdm import tqdm
 from sim.outcomes import outcome_names
 from sim.parameters import judgement_parameters
 from sim.results import StreamingParquet, runs_table, timeseries_table, write_manifest
-from sim.runner import RunResult, run_scenario, run_seed
+from sim.runner import RunFailure, RunResult, run_chunk, run_seed
 from sim.scenario import Scenario
 
 CHUNK = 50
@@ -23,7 +22,7 @@ CHUNK = 50
 
 def run_monte_carlo(
     scenario: Scenario, out: Path, *, runs: int, seed: int, source: dict | None = None,
-    progress: bool = True, chunk: int = CHUNK,
+    progress: bool = True, chunk: int = CHUNK, engine: str = "mesa",
 ) -> dict:
     """Run ``runs`` replications; write runs.parquet, timeseries.parquet and manifest.json.
 
@@ -42,17 +41,11 @@ def run_monte_carlo(
             for first in range(0, runs, chunk):
                 reps = list(range(first, min(first + chunk, runs)))
                 seeds = [run_seed(seed, rep) for rep in reps]
-                results: list[RunResult | None] = []
-                errors: list[str | None] = []
-                for s in seeds:
-                    try:
-                        results.append(run_scenario(scenario, seed=s))
-                        errors.append(None)
-                    except Exception as exc:  # a failing run is data, not a crash
-                        results.append(None)
-                        errors.append(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}")
-                        failed += 1
-                    bar.update(1)
+                chunk_out = run_chunk(scenario, seeds, engine=engine)
+                results = [r if isinstance(r, RunResult) else None for r in chunk_out]
+                errors = [r.error if isinstance(r, RunFailure) else None for r in chunk_out]
+                failed += sum(e is not None for e in errors)
+                bar.update(len(reps))
                 runs_file.write(runs_table(scenario.name, 0, reps, seeds, results, errors, pnames, onames))
                 series_file.write(timeseries_table(scenario.name, 0, reps, results, scenario.start))
     except BaseException:
@@ -66,7 +59,7 @@ def run_monte_carlo(
         "command": "run",
         "scenario": {"name": scenario.name, "title": scenario.title, **(source or {}),
                      "resolved": scenario.model_dump(mode="json")},
-        "engine": "mesa",
+        "engine": engine,
         "seed_scheme": {"root_seed": seed, "run_seed": "SeedSequence(root, spawn_key=(0, replication)).generate_state(1, uint64)[0]",
                         "parameters": "default_rng([run_seed, 1]) for sections, default_rng([run_seed, 2, crc32(event id)]) per event",
                         "chance": "Mesa model rng = default_rng(run_seed)"},

@@ -9,6 +9,8 @@ scenarios are paired (common random numbers). That one integer reproduces the ru
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,3 +43,51 @@ def run_scenario(
     model.run_for(scenario.horizon_months if months is None else months)
     return RunResult(seed=seed, parameters=dict(model.values), outcomes=model.outcomes(),
                      series=model.timeseries())
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A run that raised: kept with its seed and error, so a sweep records it and goes on."""
+
+    seed: int
+    error: str
+
+
+ENGINES: dict[str, Callable[..., list[RunResult | RunFailure]]] = {}
+"""Engines by name; each maps (scenario, seeds, fixed) to one result or failure per seed."""
+
+
+def engine(name: str):
+    """Register a chunk engine under ``name`` (used by ``--engine``)."""
+
+    def register(fn):
+        ENGINES[name] = fn
+        return fn
+
+    return register
+
+
+@engine("mesa")
+def _mesa_chunk(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None):
+    out: list[RunResult | RunFailure] = []
+    for seed in seeds:
+        try:
+            out.append(run_scenario(scenario, seed=seed, fixed=fixed))
+        except Exception as exc:  # a failing run is data, not a crash
+            out.append(RunFailure(seed, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"))
+    return out
+
+
+def run_chunk(scenario: Scenario, seeds: Sequence[int], *, fixed: dict[str, float] | None = None,
+              engine: str = "mesa") -> list[RunResult | RunFailure]:
+    """Run one chunk of replications with the named engine; failures are returned, not raised.
+
+    A run's result depends only on (scenario, seed, fixed), never on the chunk it is in.
+    """
+    if engine not in ENGINES and engine == "fast":
+        import sim.ensemble  # noqa: F401  (registers the "fast" engine)
+    try:
+        fn = ENGINES[engine]
+    except KeyError:
+        raise ValueError(f"unknown engine {engine!r}; available: {', '.join(sorted(ENGINES))}") from None
+    return fn(scenario, seeds, fixed)
