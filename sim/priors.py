@@ -195,5 +195,8 @@ def as_prior(value: float | _Prior) -> _Prior:
     return Fixed(value=float(value))
 
 
-Prior = float | Distribution
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A finite number; strict, so YAML's ``true`` or ``.nan`` is not taken for one."""
+
+Prior = Number | Distribution
 """What a scenario field holding a judgement parameter accepts: a number or a distribution."""

@@ -447,14 +447,14 @@ class Scenario(BaseModel):
             for code in getattr(event, "hosts", None) or []:
                 if code not in ALLIES:
                     problems.append(f"events[{i}].hosts: unknown country code '{code}'")
-            months = [event.month] if event.month else []
+            months = [("month", event.month)] if event.month else []
             if event.hazard is not None and event.hazard.after:
-                months.append(event.hazard.after)
-            for m in months:
+                months.append(("hazard.after", event.hazard.after))
+            for where, m in months:
                 k = month_index(m, self.start)
                 if not 0 <= k < self.horizon_months:
                     problems.append(
-                        f"events[{i}].month: {m} is outside the simulated months "
+                        f"events[{i}].{where}: {m} is outside the simulated months "
                         f"{self.start} to {month_label(self.horizon_months - 1, self.start)}"
                     )
         for i, sp in enumerate(self.signposts):
