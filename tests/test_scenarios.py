@@ -1,0 +1,111 @@
+"""The shipped scenarios: each validates and runs, and each future shows its signature.
+
+Signatures (issue 3) are checked in a Monte Carlo against the status quo with paired runs
+(common random numbers: replication k has the same seed in every scenario), with a 95%
+interval of the paired mean difference that must exclude zero:
+
+* further_withdrawals: more bilateral deals and lower cohesion;
+* europe_accelerates: lower enabler dependence at five years;
+* unconditional_poland: higher eastern-flank credibility than troops_to_poland.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.loading import load_scenario, shipped_scenarios
+from sim.runner import RunResult, run_chunk, run_seed
+
+RUNS = 60
+ROOT = 20260512
+
+
+def _engine() -> str:
+    try:
+        import sim.ensemble  # noqa: F401
+    except ImportError:
+        return "mesa"
+    return "fast"
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    engine = _engine()
+    runs = RUNS if engine == "mesa" else 2000
+    seeds = [run_seed(ROOT, k) for k in range(runs)]
+    out = {}
+    for name in ("status_quo", "troops_to_poland", "further_withdrawals", "europe_accelerates",
+                 "unconditional_poland"):
+        results = run_chunk(load_scenario(name), seeds, engine=engine)
+        assert all(isinstance(r, RunResult) for r in results), name
+        out[name] = {k: np.array([r.outcomes[k] for r in results]) for k in results[0].outcomes}
+    return out
+
+
+def paired_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Mean of a - b with a normal 95% interval (paired by replication)."""
+    d = a - b
+    half = 1.959964 * d.std(ddof=1) / np.sqrt(d.size)
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
+def test_every_shipped_scenario_validates_and_runs():
+    paths = shipped_scenarios()
+    assert {p.stem for p in paths} >= {"status_quo", "troops_to_poland", "further_withdrawals",
+                                       "europe_accelerates", "unconditional_poland"}
+    for path in paths:
+        scenario = load_scenario(path)
+        assert scenario.narrative and scenario.sources, f"{path.name} needs a narrative and quotes"
+        [result] = run_chunk(scenario, [run_seed(1, 0)], engine="mesa")
+        assert isinstance(result, RunResult), getattr(result, "error", "")
+        assert len(result.series["cohesion"]) == scenario.horizon_months
+
+
+def test_futures_quote_the_brief():
+    brief = {
+        "troops_to_poland": "Poland pays for basing costs",
+        "further_withdrawals": "Romania, Bulgaria, and the Baltic states",
+        "europe_accelerates": "sovereign satellite and software capability over 5 years",
+        "unconditional_poland": "full unconditional US troop presence in Poland",
+    }
+    for name, words in brief.items():
+        quotes = " ".join(s.quote for s in load_scenario(name).sources)
+        assert words in quotes, name
+
+
+def test_further_withdrawals_more_deals_less_cohesion(outcomes):
+    fw, sq = outcomes["further_withdrawals"], outcomes["status_quo"]
+    mean, lo, hi = paired_interval(fw["deals_final"], sq["deals_final"])
+    assert lo > 0, f"deals: {mean:.3f} [{lo:.3f}, {hi:.3f}]"
+    mean, lo, hi = paired_interval(fw["cohesion_final"], sq["cohesion_final"])
+    assert hi < 0, f"cohesion: {mean:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def test_europe_accelerates_lowers_enabler_dependence_at_five_years(outcomes):
+    ea, sq = outcomes["europe_accelerates"], outcomes["status_quo"]
+    mean, lo, hi = paired_interval(ea["enabler_dependence_5y"], sq["enabler_dependence_5y"])
+    assert hi < 0, f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def test_unconditional_poland_raises_eastern_flank_credibility(outcomes):
+    up, tp = outcomes["unconditional_poland"], outcomes["troops_to_poland"]
+    mean, lo, hi = paired_interval(up["credibility_eastern_flank_final"], tp["credibility_eastern_flank_final"])
+    assert lo > 0, f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def test_signposts_of_the_brief_are_recorded(outcomes):
+    tp = outcomes["troops_to_poland"]
+    fw = outcomes["further_withdrawals"]
+    ea = outcomes["europe_accelerates"]
+    sq = outcomes["status_quo"]
+    # Signposts that the scenario makes possible happen in some runs; in the status quo they cannot.
+    assert tp["signpost.polish_basing_deal_before_june"].mean() > 0
+    assert fw["signpost.second_withdrawal_within_90_days"].mean() > 0
+    assert ea["signpost.eu_budget_doubles_with_c2"].mean() == 1.0
+    for sp in ("polish_basing_deal_before_june", "second_withdrawal_within_90_days", "eu_budget_doubles_with_c2"):
+        assert sq[f"signpost.{sp}"].sum() == 0
+    # a signpost's month is recorded exactly when it happened
+    happened = fw["signpost.second_withdrawal_within_90_days"] == 1
+    months = fw["signpost.second_withdrawal_within_90_days.month"]
+    assert np.all(months[happened] <= 3) and np.all(np.isnan(months[~happened]))
