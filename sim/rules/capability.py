@@ -32,4 +32,6 @@ def reduce_dependence(dependence, initial, floor, years, funding_share):
 
 def grow(gdp, growth_pct_per_year):
     """One month of growth at a yearly percentage rate."""
-    return gdp * (1.0 + growth_pct_per_year / 100.0) ** (1.0 / 12.0)
+    # np.power, not **: on Python or numpy scalars ** calls the C library's pow, on arrays the
+    # ufunc's (SIMD) loop, and the two can differ in the last bit.
+    return gdp * np.power(1.0 + growth_pct_per_year / 100.0, 1.0 / 12.0)

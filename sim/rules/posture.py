@@ -22,5 +22,7 @@ def move_troops(permanent, rotational, amount):
     present = permanent + rotational
     moved = np.minimum(np.maximum(amount, 0.0), present)
     frac = np.where(present > 0, moved / np.where(present > 0, present, 1.0), 0.0)
-    take_perm = permanent * frac
-    return permanent - take_perm, rotational - (moved - take_perm), moved
+    # Both parts scaled by frac <= 1, never by difference: (p + r) - p need not equal r in
+    # floating point, which once left -4.5e-13 rotational troops when everyone left.
+    take_perm, take_rot = permanent * frac, rotational * frac
+    return permanent - take_perm, rotational - take_rot, take_perm + take_rot
