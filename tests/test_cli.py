@@ -1,0 +1,96 @@
+"""The `deterrence` command as a user runs it: exit codes, messages, files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from sim.cli import main
+
+SHORT = """\
+extends: status_quo
+name: short
+title: "Status quo, two years"
+narrative: a short test scenario
+sources: [{quote: "test"}]
+horizon_months: 24
+"""
+
+
+@pytest.fixture
+def short_scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "short.yaml"
+    path.write_text(SHORT)
+    return path
+
+
+def test_run_writes_results_and_is_reproducible(short_scenario, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["run", str(short_scenario), "--runs", "6", "--seed", "11", "--out", str(a), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "short (Status quo, two years): 6 runs" in printed
+    assert "deals_final" in printed and "[" in printed
+    assert main(["run", str(short_scenario), "--runs", "6", "--seed", "11", "--out", str(b), "--quiet"]) == 0
+    for name in ("runs.parquet", "timeseries.parquet", "manifest.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    runs = pq.read_table(a / "runs.parquet").to_pydict()
+    assert runs["replication"] == list(range(6))
+    assert len(set(runs["seed"])) == 6 and set(runs["status"]) == {"ok"}
+    assert "patron.deal_appetite" in runs and "cohesion_final" in runs
+    assert "signpost.second_withdrawal_within_90_days" in runs
+    series = pq.read_table(a / "timeseries.parquet")
+    assert series.num_rows == 6 * 24
+    manifest = json.loads((a / "manifest.json").read_text())
+    assert manifest["counts"] == {"runs": 6, "succeeded": 6, "failed": 0}
+    assert manifest["seed_scheme"]["root_seed"] == 11
+    assert set(manifest["files"]) == {"runs.parquet", "timeseries.parquet"}
+    assert len(manifest["scenario"]["sha256"]) == 64
+
+
+def test_another_seed_gives_other_results(short_scenario, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    main(["run", str(short_scenario), "--runs", "3", "--seed", "1", "--out", str(a), "--quiet"])
+    main(["run", str(short_scenario), "--runs", "3", "--seed", "2", "--out", str(b), "--quiet"])
+    assert (a / "runs.parquet").read_bytes() != (b / "runs.parquet").read_bytes()
+
+
+def test_validate_good_and_bad(tmp_path, capsys):
+    assert main(["validate", "status_quo", "troops_to_poland"]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ntitle: Bad\npatron:\n  deal_pryce: 0.5\n  attention: 1.5\n")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert any("bad.yaml:4: patron.deal_pryce" in line and "did you mean 'deal_price'" in line for line in err)
+    assert any("bad.yaml:5: patron.attention" in line and "0 to 1" in line for line in err)
+
+
+def test_bad_input_exits_2_without_traceback(tmp_path):
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    cases = [
+        ["run", "no_such_scenario", "--out", str(tmp_path / "o")],
+        ["run", "status_quo", "--runs", "0", "--out", str(tmp_path / "o")],
+        ["run", "status_quo", "--seed", "-3", "--out", str(tmp_path / "o")],
+        ["run", "status_quo", "--runs", "1", "--out", str(afile)],
+        ["validate", str(tmp_path / "missing.yaml")],
+    ]
+    for args in cases:
+        proc = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.strip(), args
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_schema_and_list(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "patron" in schema["properties"] and "$defs" in schema
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "troops_to_poland" in out and "Troops Go to Poland" in out
