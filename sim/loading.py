@@ -178,7 +178,8 @@ def _syntax_problem(file: str, err: YAMLError) -> Problem:
     return Problem(file, None, "", f"YAML syntax error: {err}")
 
 
-def _read(path: Path, file: str, problems: list[Problem]) -> _Node | None:
+def _read(path: Path, file: str, problems: list[Problem],
+          empty: str = "a scenario needs at least 'name' and 'title'") -> _Node | None:
     """Parse one file; syntax problems are recorded and give None."""
     try:
         raw = path.read_bytes()
@@ -197,7 +198,7 @@ def _read(path: Path, file: str, problems: list[Problem]) -> _Node | None:
         problems.append(_syntax_problem(file, err))
         return None
     if loaded is None:
-        problems.append(Problem(file, None, "", "the file is empty; a scenario needs at least 'name' and 'title'"))
+        problems.append(Problem(file, None, "", f"the file is empty; {empty}"))
         return None
     root = _convert(loaded, file, 1, problems)
     if not isinstance(root.value, dict):
@@ -488,9 +489,9 @@ def _member_for_tag(union: Any, seg: Any) -> tuple[Any, str] | None:
     return None
 
 
-def _walk(loc: tuple) -> _Walk:
+def _walk(loc: tuple, root: type[BaseModel] = Scenario) -> _Walk:
     """Follow ``loc`` through the schema, separating the union tags pydantic inserts from fields."""
-    walk = _Walk([], [], None, None, Scenario)
+    walk = _Walk([], [], None, None, root)
     for seg in loc:
         tp = _strip(walk.tp)
         if _is_union(tp):
@@ -729,9 +730,9 @@ def _split_model_problems(text: str) -> list[tuple[list[str | int], str]]:
     return out
 
 
-def _collapse(errors: list[dict], data: Any) -> list[tuple[dict, _Walk]]:
+def _collapse(errors: list[dict], data: Any, root: type[BaseModel] = Scenario) -> list[tuple[dict, _Walk]]:
     """Keep one account of each union: the alternative the user evidently meant."""
-    walked = [(err, _walk(tuple(err["loc"]))) for err in errors]
+    walked = [(err, _walk(tuple(err["loc"]), root)) for err in errors]
 
     # Alternatives between models (event vs series signpost): keep the one with fewest errors.
     by_node: dict[tuple, dict[str, list]] = {}
@@ -771,9 +772,10 @@ def _collapse(errors: list[dict], data: Any) -> list[tuple[dict, _Walk]]:
     return out + synthetic
 
 
-def _problems(err: ValidationError, data: Any, tree: _Node, extends: bool) -> list[Problem]:
+def _problems(err: ValidationError, data: Any, tree: _Node, extends: bool,
+              root: type[BaseModel] = Scenario) -> list[Problem]:
     found: list[Problem] = []
-    for error, walk in _collapse(err.errors(), data):
+    for error, walk in _collapse(err.errors(), data, root):
         for path, message in _explain(error, walk, extends):
             if path[-1:] == ["month"] and _get(data, path) is None and _get(data, [*path[:-1], "hazard", "after"]):
                 # Scenario._consistent reports a hazard's start month as the event's 'month'.
@@ -856,3 +858,41 @@ def scenario_hash(path: str | Path) -> str:
         target = root.value.get("extends")
         current = find_scenario(target.value, base=current.parent) if target is not None else None
     return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Any YAML file checked by a pydantic model, with the same messages (experiment files use this)
+
+
+def read_yaml(path: Path, file: str, problems: list[Problem], empty: str) -> _Node | None:
+    """Parse a YAML file into a tree that remembers lines; problems are appended, None on failure.
+
+    ``empty`` says what the file needs, for the message about an empty file.
+    """
+    return _read(path, file, problems, empty)
+
+
+def validate_yaml(tree: _Node, model: type[BaseModel], problems: list[Problem]) -> Any:
+    """``model`` validated from ``tree``, or None with one problem (file, line, path) per mistake."""
+    data = _plain(tree)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        try:
+            problems.extend(_problems(err, data, tree, False, root=model))
+        except Exception:  # rewording must never hide the problems themselves
+            problems.extend(Problem(tree.file, None, _render(e["loc"]), e["msg"]) for e in err.errors())
+    except Exception as err:  # a validator tripped on input it did not expect
+        problems.append(Problem(tree.file, None, "", f"could not check this file ({type(err).__name__}: {err})"))
+    return None
+
+
+def problem_at(tree: _Node, path: list[str | int], message: str) -> Problem:
+    """A problem about the value at ``path`` in ``tree``, located at its file and line."""
+    file, line, written = _locate(tree, path)
+    return Problem(file, line, written, message)
+
+
+def did_you_mean(word: Any, options: Iterable[str]) -> str:
+    """``"did you mean 'x'? "`` when an option is close to ``word``, else ``""``."""
+    return _suggest(word, options)
