@@ -32,6 +32,7 @@ class Ally(mesa.Agent):
         self.gdp: float = state["gdp"]
         self.share: float = state["share"]
         self.start_share: float = state["share"]
+        self.start_spending: float = state["gdp"] * state["share"] / 100.0
         self.ceiling: float = state["ceiling"]
         self.pledge_exempt: bool = state["pledge_exempt"]
         self.distance_km: float = state["distance_km"]

@@ -140,6 +140,7 @@ class AllianceModel(mesa.Model):
         self.threat_ratio = 1.0
         self._update_forces()
         self._protection0 = self._us_reach_value()
+        self._in_reach0 = (self.proximity * self._arr("spending")[None, :]).sum(axis=-1)
         self.european_protection = self._european_protection()
         # Calibrate each ally's weight on security so that its starting spending is its best
         # response (Olson-Zeckhauser with joint products), given its starting beliefs.
@@ -183,9 +184,14 @@ class AllianceModel(mesa.Model):
                      * self.us_effectiveness[i] / self._protection0[i])
 
     def _european_protection(self) -> np.ndarray:
-        """European spending in reach of each ally: sum_j w_ij q_j (USD bn/year)."""
+        """European protection in reach of each ally, USD bn/year: a multiple of its starting
+        spending, moving with its neighbours' spending in reach (sum_j w_ij q_j) relative to
+        the start. Counting neighbours' whole budgets would dwarf a small ally's own (Belgium:
+        about 150 bn in reach against 5 bn of its own) and make it hypersensitive to belief."""
         q = self._arr("spending")
-        return (self.proximity * q[None, :]).sum(axis=-1)
+        in_reach = (self.proximity * q[None, :]).sum(axis=-1)
+        own0 = self._arr("start_spending")
+        return self.p.allies.solidarity_value * own0 * in_reach / self._in_reach0
 
     def _update_forces(self) -> None:
         """US effectiveness and Europe's response chance per ally, from current forces."""
