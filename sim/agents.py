@@ -232,7 +232,7 @@ class Patron(mesa.Agent):
 class Adversary(mesa.Agent):
     """Russia: its force, what Ukraine absorbs, beliefs about US will per target, its moves."""
 
-    def __init__(self, model: AllianceModel, n_allies: int, *, gdp: float, strength: float):
+    def __init__(self, model: AllianceModel, n_allies: int, *, gdp: float):
         super().__init__(model)
         p = model.p.adversary
         self.gdp = gdp

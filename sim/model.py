@@ -76,8 +76,6 @@ def draw_layout(n: int) -> dict[str, slice]:
     return layout
 
 
-FRONTLINE_ALLIANCE_GROUPS = outcomes.GROUPS
-
 
 class AllianceModel(mesa.Model):
     """NATO allies, the US patron, Russia and the European pillar, one month per step."""
@@ -121,7 +119,7 @@ class AllianceModel(mesa.Model):
         # The AgentSet of allies in their fixed (calibration) order, for array views.
         self.ally_list: list[Ally] = sorted(self.agents_by_type[Ally], key=lambda a: a.index)
         self.patron = Patron(self, n)
-        self.adversary = Adversary(self, n, gdp=init["russia_gdp"], strength=self.p.adversary.belief_strength)
+        self.adversary = Adversary(self, n, gdp=init["russia_gdp"])
         self.pillar = EuropeanPillar(self)
 
         distance = np.array([a.distance_km for a in self.ally_list])
