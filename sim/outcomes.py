@@ -89,13 +89,13 @@ def _outcome(unit: str):
 @_outcome("allies")
 def deals_final(s, r):
     """Allies holding a bilateral deal with the US at the horizon."""
-    return s["allies_with_deal"][-1]
+    return s["allies_with_deal"][..., -1]
 
 
 @_outcome("allies")
 def deals_max(s, r):
     """Most allies holding a bilateral deal at once."""
-    return s["allies_with_deal"].max()
+    return s["allies_with_deal"].max(axis=-1)
 
 
 @_outcome("months")
@@ -107,73 +107,73 @@ def first_deal_month(s, r):
 @_outcome("share of allies")
 def cohesion_final(s, r):
     """Share of allies choosing collective defence at the horizon (1 = all)."""
-    return s["cohesion"][-1]
+    return s["cohesion"][..., -1]
 
 
 @_outcome("share of allies")
 def cohesion_min(s, r):
     """Lowest cohesion over the run."""
-    return s["cohesion"].min()
+    return s["cohesion"].min(axis=-1)
 
 
 @_outcome("allies")
 def autonomy_final(s, r):
     """Allies pursuing autonomy at the horizon."""
-    return s["allies_autonomy"][-1]
+    return s["allies_autonomy"][..., -1]
 
 
 @_outcome("allies")
 def accommodation_final(s, r):
     """Allies accommodating Russia at the horizon."""
-    return s["allies_accommodation"][-1]
+    return s["allies_accommodation"][..., -1]
 
 
 @_outcome("probability")
 def credibility_final(s, r):
     """Allies' mean belief in the US guarantee at the horizon."""
-    return s["credibility_allies"][-1]
+    return s["credibility_allies"][..., -1]
 
 
 @_outcome("probability")
 def credibility_eastern_flank_final(s, r):
     """Eastern flank (B9) allies' mean belief in the US guarantee at the horizon."""
-    return s["credibility_eastern_flank"][-1]
+    return s["credibility_eastern_flank"][..., -1]
 
 
 @_outcome("probability")
 def credibility_eastern_flank_1y(s, r):
     """Eastern flank allies' mean belief in the US guarantee after 12 months."""
-    return s["credibility_eastern_flank"][min(11, len(s["cohesion"]) - 1)]
+    return s["credibility_eastern_flank"][..., min(11, s["cohesion"].shape[-1] - 1)]
 
 
 @_outcome("probability")
 def credibility_western_final(s, r):
     """Western allies' mean belief in the US guarantee at the horizon."""
-    return s["credibility_western"][-1]
+    return s["credibility_western"][..., -1]
 
 
 @_outcome("probability")
 def russia_belief_final(s, r):
     """Russia's mean belief in US will to defend an ally, at the horizon."""
-    return s["russia_belief_us_will"][-1]
+    return s["russia_belief_us_will"][..., -1]
 
 
 @_outcome("probability")
 def russia_belief_eastern_flank_final(s, r):
     """Russia's mean belief in US will to defend an eastern flank ally, at the horizon."""
-    return s["russia_belief_eastern_flank"][-1]
+    return s["russia_belief_eastern_flank"][..., -1]
 
 
 @_outcome("moves")
 def probes(s, r):
     """Gray-zone probes over the run."""
-    return s["probes"].sum()
+    return s["probes"].sum(axis=-1)
 
 
 @_outcome("moves")
 def probes_unanswered(s, r):
     """Probes that met no US response."""
-    return float(r.probes_unanswered)
+    return np.asarray(r.probes_unanswered, dtype=float)
 
 
 @_outcome("months")
@@ -185,7 +185,7 @@ def first_probe_month(s, r):
 @_outcome("moves")
 def incursions(s, r):
     """Limited incursions over the run."""
-    return s["incursions"].sum()
+    return s["incursions"].sum(axis=-1)
 
 
 @_outcome("months")
@@ -197,61 +197,61 @@ def first_incursion_month(s, r):
 @_outcome("0/1")
 def deterrence_failure(s, r):
     """1 if an incursion met no effective response from the US or Europe."""
-    return float(r.failures > 0)
+    return (np.asarray(r.failures) > 0).astype(float)
 
 
 @_outcome("months")
 def deterrence_failure_month(s, r):
     """Months from the start to the first deterrence failure (NaN if none)."""
-    return np.nan if r.first_failure is None else float(r.first_failure)
+    return np.nan if r.first_failure is None else np.asarray(r.first_failure, dtype=float)
 
 
 @_outcome("% of GDP")
 def spending_share_final(s, r):
     """GDP-weighted defence spending of European allies and Canada at the horizon."""
-    return s["spending_share"][-1]
+    return s["spending_share"][..., -1]
 
 
 @_outcome("allies")
 def allies_at_2pct_final(s, r):
     """Allies spending at least 2% of GDP at the horizon."""
-    return s["allies_at_2pct"][-1]
+    return s["allies_at_2pct"][..., -1]
 
 
 @_outcome("allies")
 def allies_at_pledge_final(s, r):
     """Allies at or above the Hague target (3.5%) at the horizon."""
-    return s["allies_at_pledge"][-1]
+    return s["allies_at_pledge"][..., -1]
 
 
 @_outcome("ratio")
 def capability_ratio_final(s, r):
     """European and Canadian capability stock over Russia's, at the horizon."""
-    return s["capability_ratio"][-1]
+    return s["capability_ratio"][..., -1]
 
 
 @_outcome("ratio")
 def usable_capability_ratio_final(s, r):
     """The same net of dependence on US enablers: the capability and enabler gap."""
-    return s["usable_capability_ratio"][-1]
+    return s["usable_capability_ratio"][..., -1]
 
 
 @_outcome("0-1")
 def enabler_dependence_5y(s, r):
     """GDP-weighted enabler dependence after five years (month 60, or the horizon)."""
-    return s["enabler_dependence"][min(59, len(s["cohesion"]) - 1)]
+    return s["enabler_dependence"][..., min(59, s["cohesion"].shape[-1] - 1)]
 
 
 @_outcome("0-1")
 def enabler_dependence_final(s, r):
     """GDP-weighted enabler dependence at the horizon."""
-    return s["enabler_dependence"][-1]
+    return s["enabler_dependence"][..., -1]
 
 
 @_outcome("troops")
 def us_troops_europe_final(s, r):
     """US troops hosted in Europe and Canada at the horizon."""
-    return s["us_troops_europe"][-1]
+    return s["us_troops_europe"][..., -1]
 
 
 def outcome_names(scenario) -> list[str]:
@@ -271,9 +271,10 @@ MAIN_OUTCOMES = (
 """The outcomes a summary shows first."""
 
 
-def _first(mask: np.ndarray) -> float:
-    hits = np.flatnonzero(mask)
-    return float(hits[0]) if hits.size else np.nan
+def _first(mask: np.ndarray) -> np.ndarray:
+    """Index of the first True along the last axis (months), NaN where there is none."""
+    mask = np.asarray(mask)
+    return np.where(mask.any(axis=-1), mask.argmax(axis=-1), np.nan)
 
 
 def snapshot(model: AllianceModel) -> SimpleNamespace:
@@ -366,42 +367,49 @@ class Recorder:
 
 def signposts(model: AllianceModel, s: dict[str, np.ndarray]) -> dict[str, float]:
     """``signpost.<id>`` (0/1) and ``signpost.<id>.month`` for each signpost of the scenario."""
-    out: dict[str, float] = {}
-    start = model.spec.start
-    for sp in model.spec.signposts:
-        month = np.nan
-        if isinstance(sp, EventSignpost):
-            month = _event_signpost_month(sp, model.events.log, start)
-        elif isinstance(sp, SeriesSignpost):
-            series = {
-                "allies_at_pledge": s["allies_at_pledge"], "allies_at_2pct": s["allies_at_2pct"],
-                "share_with_deal": s["allies_with_deal"] / model.n, "cohesion": s["cohesion"],
-                "mean_credibility": s["credibility_allies"],
-            }[sp.series]
-            last = min(month_index(sp.by, start), len(series) - 1)
-            hit = series[: last + 1] >= sp.at_least if sp.at_least is not None else series[: last + 1] <= sp.at_most
-            month = _first(hit)
-        out[f"signpost.{sp.id}"] = 0.0 if np.isnan(month) else 1.0
-        out[f"signpost.{sp.id}.month"] = month
-    return out
-
-
-def _event_signpost_month(sp: EventSignpost, log, start: str) -> float:
-    """The month by which the signpost's event and every required kind have happened, if
-    that is within its deadline; NaN otherwise. A relocation counts as a withdrawal."""
-    kinds = {sp.event} | ({"relocation"} if sp.event == "withdrawal" else set())
+    log = model.events.log
 
     def first(match) -> float:
         return next((float(t) for t, kind, host, _ in log if match(kind, host)), np.nan)
 
+    return {k: float(v) for k, v in signpost_values(model.spec, s, model.n, first).items()}
+
+
+def signpost_values(spec, s: dict[str, np.ndarray], n_allies: int, first) -> dict[str, np.ndarray]:
+    """The signposts of ``spec`` from series ``s`` (months on the last axis, so one run or many)
+    and ``first(match)``: the month of the first event whose (kind, host) satisfies ``match``,
+    NaN if none (an array for many runs). Used by the Mesa recorder and the ensemble engine."""
+    out: dict[str, np.ndarray] = {}
+    start = spec.start
+    for sp in spec.signposts:
+        month = np.nan
+        if isinstance(sp, EventSignpost):
+            month = _event_signpost_month(sp, first, start)
+        elif isinstance(sp, SeriesSignpost):
+            series = {
+                "allies_at_pledge": s["allies_at_pledge"], "allies_at_2pct": s["allies_at_2pct"],
+                "share_with_deal": s["allies_with_deal"] / n_allies, "cohesion": s["cohesion"],
+                "mean_credibility": s["credibility_allies"],
+            }[sp.series]
+            last = min(month_index(sp.by, start), series.shape[-1] - 1)
+            upto = series[..., : last + 1]
+            hit = upto >= sp.at_least if sp.at_least is not None else upto <= sp.at_most
+            month = _first(hit)
+        out[f"signpost.{sp.id}"] = np.where(np.isnan(month), 0.0, 1.0)
+        out[f"signpost.{sp.id}.month"] = np.asarray(month, dtype=float)
+    return out
+
+
+def _event_signpost_month(sp: EventSignpost, first, start: str):
+    """The month by which the signpost's event and every required kind have happened, if
+    that is within its deadline; NaN otherwise. A relocation counts as a withdrawal."""
+    kinds = {sp.event} | ({"relocation"} if sp.event == "withdrawal" else set())
     main = first(lambda kind, host: kind in kinds
                  and (sp.host is None or host == sp.host)
                  and (sp.exclude_host is None or host != sp.exclude_host))
     months = [main] + [first(lambda kind, host, r=r: kind == r) for r in sp.requires]
-    if any(np.isnan(m) for m in months):
-        return np.nan
-    month = max(months)
+    month = np.max(np.stack(np.broadcast_arrays(*months)), axis=0)  # NaN if any is missing
     deadline = np.inf if sp.by is None else month_index(sp.by, start)
     if sp.within_months is not None:
         deadline = min(deadline, sp.within_months)
-    return month if month <= deadline else np.nan
+    return np.where(month <= deadline, month, np.nan)
