@@ -77,7 +77,8 @@ def pledge_floor(start_share, target, year, start_year, pledge_year):
     The Hague (25 June 2025): at least 3.5% core defence by 2035 on a "credible, incremental
     path". Allies already above the target are not pulled down.
     """
-    frac = np.clip((year - start_year) / max(pledge_year - start_year, 1e-9), 0.0, 1.0)
+    # np.maximum, not max: the ensemble engine passes one pledge year per run (an array).
+    frac = np.clip((year - start_year) / np.maximum(pledge_year - start_year, 1e-9), 0.0, 1.0)
     return np.maximum(start_share, start_share + (target - start_share) * frac)
 
 
