@@ -156,7 +156,9 @@ class Patron(mesa.Agent):
         super().__init__(model)
         p = model.p.patron
         self.threshold = np.full(n_allies, p.conditionality_threshold)
-        self.strictness = np.full(n_allies, p.conditionality_strictness)
+        # Strictness means nothing without a threshold: an unconditional guarantee is not priced.
+        strict = p.conditionality_strictness if p.conditionality_threshold > 0 else 0.0
+        self.strictness = np.full(n_allies, strict)
         # Allies to whom the US has explicitly pledged an unconditional presence.
         self.unconditional = np.zeros(n_allies, dtype=bool)
         self.attention: float = p.attention
@@ -216,7 +218,8 @@ class Patron(mesa.Agent):
         m, w = self.model, self.model.p.beliefs.weight_rhetoric
         ev = m.evidence
         ev.direct_failed += w * self.strictness
-        ev.ru_failed += w * self.strictness
+        ev.ru_direct_failed += w * self.strictness
+        # an unconditional pledge is about a named ally; the others read it through reputation
         ev.us_honoured += w * self.unconditional
         ev.ru_honoured += w * self.unconditional
 
@@ -242,8 +245,6 @@ class Adversary(mesa.Agent):
         a, b = credibility.beta_from_mean(p.initial_belief_us_will, p.belief_strength)
         self.will_a = np.full(n_allies, a)
         self.will_b = np.full(n_allies, b)
-        self.probes = 0
-        self.incursions = 0
         self.last_move: tuple[int, int] = (deterrence.NOTHING, -1)
 
     @property
@@ -261,8 +262,8 @@ class Adversary(mesa.Agent):
     def update_beliefs(self) -> None:
         """Phase 3: Russia reads the same signals, with its own reputation weight."""
         m, ev = self.model, self.model.evidence
-        h = credibility.received_evidence(ev.ru_honoured[None, :], m.adversary_reputation)
-        f = credibility.received_evidence(ev.ru_failed[None, :], m.adversary_reputation)
+        h = credibility.received_evidence(ev.ru_honoured[None, :], m.adversary_reputation, ev.ru_direct_honoured)
+        f = credibility.received_evidence(ev.ru_failed[None, :], m.adversary_reputation, ev.ru_direct_failed)
         self.will_a, self.will_b = credibility.beta_update(self.will_a, self.will_b, h, f, m.p.beliefs.forgetting)
 
     def choose_move(self) -> tuple[int, int]:
@@ -294,10 +295,11 @@ class EuropeanPillar(mesa.Agent):
     def __init__(self, model: AllianceModel):
         super().__init__(model)
         p = model.p.pillar
+        # Recorded for the signposts and outputs; EU funds have no further effect in this
+        # version (docs/ODD.md, limitations): the C2 programme is what lowers dependence.
         self.eu_budget_bn: float = p.eu_budget_bn
         self.c2_years: float = p.c2_years
         self.c2_funding: float = p.baseline_c2_funding
-        self.c2_programme: bool = False  # a funded EU programme decided (the brief's signpost)
 
     def funding_share(self) -> float:
         """Programme funding: its base, plus what allies choosing autonomy add (GDP share)."""

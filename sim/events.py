@@ -27,7 +27,8 @@ class EventBook:
         self.model = model
         self.events = model.p.events
         self.fired: set[str] = set()
-        self.log: list[tuple[int, str, str | None, str]] = []  # (month, kind, host, id)
+        # (month, kind, host, id, announced): what happened, for signposts
+        self.log: list[tuple[int, str, str | None, str, bool]] = []
         self._streams = {
             e.id: np.random.default_rng([model.seed, HAZARD_STREAM, e.stream_key])
             for e in self.events if e.month is None
@@ -65,7 +66,7 @@ class EventBook:
         ev = m.evidence
         self.fired.add(event.id)
         host = getattr(v, "host", None)
-        self.log.append((month, event.kind, host, event.id))
+        self.log.append((month, event.kind, host, event.id, bool(getattr(v, "announce", True))))
         idx = m.world.index
         kind = event.kind
         if kind in ("withdrawal", "relocation"):
@@ -82,27 +83,29 @@ class EventBook:
             m.patron.order_move(h, dest, v.troops, v.duration_months)
         elif kind == "guarantee":
             hosts = [idx(c) for c in v.hosts] if v.hosts else list(range(m.n))
+            # A statement to every ally reaches each once (direct); one about named allies is
+            # read by the others through reputation (targeted).
+            to_all = not v.hosts
             for i in hosts:
                 if v.conditional:
                     m.patron.unconditional[i] = False
                     m.patron.threshold[i] = v.threshold
-                    m.patron.strictness[i] = v.strictness
+                    m.patron.strictness[i] = v.strictness if v.threshold > 0 else 0.0
                     below = m.ally_list[i].share < v.threshold
-                    w = (b.weight_pledge if below else b.weight_rhetoric) * v.strictness
-                    ev.direct_failed[i] += w
-                    ev.ru_failed[i] += w
+                    w = (b.weight_pledge if below else b.weight_rhetoric) * m.patron.strictness[i]
+                    (ev.direct_failed if to_all else ev.us_failed)[i] += w
+                    (ev.ru_direct_failed if to_all else ev.ru_failed)[i] += w
                 else:
                     m.patron.threshold[i] = 0.0
                     m.patron.strictness[i] = 0.0
                     m.patron.unconditional[i] = True
-                    # a pledge about one ally is read by the others through reputation
-                    ev.us_honoured[i] += b.weight_pledge
-                    ev.ru_honoured[i] += b.weight_pledge
+                    (ev.direct_honoured if to_all else ev.us_honoured)[i] += b.weight_pledge
+                    (ev.ru_direct_honoured if to_all else ev.ru_honoured)[i] += b.weight_pledge
         elif kind == "basing_deal":
             ally = m.ally_list[idx(v.host)]
             m.conclude_deal(ally, v.price)
             if v.troops > 0:
-                m.patron.order_move(None, ally.index, v.troops, 6)
+                m.patron.order_move(None, ally.index, v.troops, v.duration_months)
         elif kind == "eu_budget":
             m.pillar.eu_budget_bn *= v.multiplier
         elif kind == "sovereign_c2":
@@ -121,7 +124,7 @@ class EventBook:
         elif kind == "exit_notice":
             m.patron.exit_notice = True
             ev.direct_failed += b.weight_costly
-            ev.ru_failed += b.weight_costly
+            ev.ru_direct_failed += b.weight_costly
         elif kind == "threat_shock":
             a = m.adversary
             a.absorption = float(np.clip(a.absorption + v.absorption_change, 0.0, 1.0))

@@ -43,9 +43,11 @@ from sim.scenario import Scenario
 class Evidence:
     """Weighted signals received in one month, per ally they concern.
 
-    ``us_*``: about the US guarantee to ally j, as allies read them; ``direct_*``: addressed to
-    ally i itself (a statement to all); ``ru_*``: about US will for ally j, as Russia reads them;
-    ``eu_*``: about European solidarity with ally j.
+    ``us_*``: about the US guarantee to ally j, as allies read them (others read them through
+    reputation); ``direct_*``: addressed to ally i itself (a statement to all allies reaches
+    each once, not again through reputation); ``ru_*`` and ``ru_direct_*``: the same two
+    channels for Russia's belief about US will for ally j; ``eu_*``: about European solidarity
+    with ally j.
     """
 
     n: int
@@ -55,12 +57,15 @@ class Evidence:
     direct_failed: np.ndarray = field(init=False)
     ru_honoured: np.ndarray = field(init=False)
     ru_failed: np.ndarray = field(init=False)
+    ru_direct_honoured: np.ndarray = field(init=False)
+    ru_direct_failed: np.ndarray = field(init=False)
     eu_honoured: np.ndarray = field(init=False)
     eu_failed: np.ndarray = field(init=False)
 
     def __post_init__(self):
         for name in ("us_honoured", "us_failed", "direct_honoured", "direct_failed",
-                     "ru_honoured", "ru_failed", "eu_honoured", "eu_failed"):
+                     "ru_honoured", "ru_failed", "ru_direct_honoured", "ru_direct_failed",
+                     "eu_honoured", "eu_failed"):
             setattr(self, name, np.zeros(self.n))
 
 
@@ -178,7 +183,7 @@ class AllianceModel(mesa.Model):
         """US protection in reach of ``ally``, USD bn/year: a multiple of its starting spending,
         scaled by how effective a US response could be now relative to the start."""
         i = ally.index
-        return float(self.p.patron.protection_value * ally.gdp * ally.start_share / 100.0
+        return float(self.p.patron.protection_value * ally.start_spending
                      * self.us_effectiveness[i] / self._protection0[i])
 
     def _european_protection(self) -> np.ndarray:
@@ -195,8 +200,8 @@ class AllianceModel(mesa.Model):
         """US effectiveness and Europe's response chance per ally, from current forces."""
         self.us_effectiveness = self._us_reach_value()
         usable = self._arr("capability") * (1.0 - self._arr("enabler_dependence"))
-        solidarity = self._arr("solidarity")
-        in_reach = usable + solidarity * (self.proximity * usable[None, :]).sum(axis=-1)
+        # The true solidarity, not the target's belief in it: beliefs learn about it from answers.
+        in_reach = usable + self.p.pillar.solidarity * (self.proximity * usable[None, :]).sum(axis=-1)
         russian = self.adversary.usable_force * self.threat_multiplier * self._arr("exposure")
         balance = in_reach / np.maximum(russian, 1e-9)
         a = self.p.adversary

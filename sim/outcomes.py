@@ -370,7 +370,9 @@ def signposts(model: AllianceModel, s: dict[str, np.ndarray]) -> dict[str, float
     log = model.events.log
 
     def first(match) -> float:
-        return next((float(t) for t, kind, host, _ in log if match(kind, host)), np.nan)
+        # Signposts read announcements: an unannounced event does not count.
+        return next((float(t) for t, kind, host, _, announced in log if announced and match(kind, host)),
+                    np.nan)
 
     return {k: float(v) for k, v in signpost_values(model.spec, s, model.n, first).items()}
 
@@ -411,5 +413,6 @@ def _event_signpost_month(sp: EventSignpost, first, start: str):
     month = np.max(np.stack(np.broadcast_arrays(*months)), axis=0)  # NaN if any is missing
     deadline = np.inf if sp.by is None else month_index(sp.by, start)
     if sp.within_months is not None:
-        deadline = min(deadline, sp.within_months)
+        # within k months of the start: months 0 .. k-1 (within 90 days of 1 May: May-July)
+        deadline = min(deadline, sp.within_months - 1)
     return np.where(month <= deadline, month, np.nan)

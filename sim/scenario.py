@@ -124,7 +124,7 @@ class Patron(Section):
     deal_price: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.8}, 0, 5, "% of GDP per year", "payment or extra spending a bilateral deal costs the ally")
     attention: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of US attention and means available for Europe (a war elsewhere lowers it)")
     will_base: Prior = param({"dist": "normal", "mean": 1.0, "sd": 0.4, "low": -3, "high": 4}, -5, 5, "log-odds", "intercept of the patron's latent will to defend an ally")
-    will_payment_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 5, "log-odds per point of GDP", "effect on will of an ally's spending above or below the threshold, times strictness")
+    will_payment_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 5, "log-odds per point of GDP", "will lost per point of GDP an ally falls short of the threshold, times strictness (paying above it earns nothing)")
     conditionality_penalty: Prior = param({"dist": "uniform", "low": 0.0, "high": 1.0}, 0, 5, "log-odds, times strictness", "will lost by every ally whose guarantee is conditional: a priced commitment is a weaker one (0: conditionality is a harmless lever)")
     will_deal_weight: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.2}, 0, 5, "log-odds", "effect on will of a bilateral deal")
     will_tripwire_weight: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.6}, 0, 3, "log-odds per log(1 + thousand troops)", "tripwire: US troops present raise the will to fight for the host")
@@ -145,7 +145,7 @@ class Beliefs(Section):
     weight_rhetoric: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.25}, 0, 50, "pseudo-observations", "weight of cheap talk")
     troops_per_signal: Prior = param(5000.0, 100, 100_000, "troops", "troops moved that make one full costly signal")
     reputation_weight: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.5}, 0, 1, "0-1", "rho: how far allies read a signal about one ally as about themselves")
-    similarity_range_km: Prior = param(1000.0, 10, 10_000, "km", "distance-to-Moscow difference over which similarity between allies halves (e-folding)")
+    similarity_range_km: Prior = param(1000.0, 10, 10_000, "km", "distance-to-Moscow difference over which similarity between allies falls by a factor e")
     initial_solidarity: Prior = param({"dist": "uniform", "low": 0.5, "high": 0.8}, 0, 1, "probability", "allies' belief that European allies would come to their aid")
 
 
@@ -157,7 +157,7 @@ class Allies(Section):
     threat_sensitivity: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "elasticity", "how far the weight on security (alpha) rises with the threat")
     threat_distance_km: Prior = param(1500.0, 100, 10_000, "km", "distance over which Russia's threat decays by e")
     fiscal_ceiling: Prior = param({"dist": "uniform", "low": 4.0, "high": 6.0}, 0, 15, "% of GDP", "highest defence share an ally can sustain")
-    max_ramp: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "points of GDP per year", "largest yearly rise in the defence share")
+    max_ramp: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "points of GDP per year", "largest yearly change in the defence share, up or down")
     adjustment_speed: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.2}, 0, 1, "per month", "share of the gap to the target share closed each month")
     pledge_target: Prior = param(3.5, 0, 10, "% of GDP", "core defence by the pledge year (The Hague, 25 June 2025)", "NATO Hague Summit Declaration")
     pledge_year: Prior = param(2035, 2014, 2050, "year", "year the pledge is due", "NATO Hague Summit Declaration")
@@ -206,6 +206,7 @@ class Pillar(Section):
     initial_enabler_dependence: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of European capability that cannot be used without US enablers (C2, ISR, satellites, software)", "Sparta 2.0 as reported in the brief's sources")
     min_enabler_dependence: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.3}, 0, 1, "0-1", "dependence left when the sovereign programme is complete")
     c2_years: Prior = param({"dist": "uniform", "low": 10, "high": 15}, 1, 50, "years", "years a fully funded sovereign C2 programme needs (Sparta 2.0: 10-15)", "Sparta 2.0 as reported in the brief's sources")
+    solidarity: Prior = param({"dist": "uniform", "low": 0.4, "high": 0.8}, 0, 1, "0-1", "true share of European capability in reach that other allies commit to an attacked ally (allies' beliefs learn about it)")
     baseline_c2_funding: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.3}, 0, 1, "0-1", "funding of the sovereign C2 programme before any EU decision (Sparta 2.0 as a national plan on paper)")
     eu_budget_bn: Prior = param(10.0, 0, 500, "USD bn per year", "EU-level defence funds at the start")
     reinforcement_reach: Prior = param({"dist": "uniform", "low": 0.3, "high": 0.7}, 0, 1, "0-1", "share of hub-staged US forces that reach a threatened ally in time")
@@ -237,8 +238,13 @@ class Hazard(BaseModel):
         return value
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def bounded(default, lo: float, hi: float, unit: str, doc: str):
+    """An event parameter (a number or a prior) with its allowed range, checked like a section's."""
+    return Field(default=default, description=f"{doc} [{unit}; allowed {lo:g} to {hi:g}]",
+                 json_schema_extra={"unit": unit, "range": [lo, hi]})
+
+
+class _Event(Section):
     id: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$", description="name, used in results and designs")
     label: str | None = None
     month: Month | None = Field(None, description="when it happens, 'YYYY-MM'")
@@ -259,10 +265,10 @@ class Withdrawal(_Event):
 
     kind: Literal["withdrawal"]
     host: Host
-    troops: Prior = Field(description="troops withdrawn")
+    troops: Prior = bounded(..., 0, 100_000, "troops", "troops withdrawn")
     duration_months: int = Field(9, ge=1, le=60, description="months over which they leave")
     to: str = Field("home", description="'home' or the ISO3 code of the receiving ally")
-    hub_loss: Prior = Field(0.0, description="share of the host's value as a logistics hub lost, 0-1 (bases closed)")
+    hub_loss: Prior = bounded(0.0, 0, 1, "0-1", "share of the host's value as a logistics hub lost (bases closed)")
     announce: bool = Field(True, description="whether the decision is announced (a signpost reads it)")
 
 
@@ -272,9 +278,9 @@ class Relocation(_Event):
     kind: Literal["relocation"]
     host: Host
     to: Host
-    troops: Prior
+    troops: Prior = bounded(..., 0, 100_000, "troops", "troops relocated")
     duration_months: int = Field(9, ge=1, le=60)
-    hub_loss: Prior = Field(0.0, description="share of the host's value as a logistics hub lost, 0-1")
+    hub_loss: Prior = bounded(0.0, 0, 1, "0-1", "share of the host's value as a logistics hub lost")
     announce: bool = True
 
 
@@ -283,8 +289,8 @@ class Guarantee(_Event):
 
     kind: Literal["guarantee"]
     conditional: bool = Field(description="true: the guarantee depends on spending; false: unconditional")
-    threshold: Prior = Field(0.0, description="% of GDP, when conditional")
-    strictness: Prior = Field(1.0, description="0-1, when conditional")
+    threshold: Prior = bounded(0.0, 0, 10, "% of GDP", "spending threshold, when conditional")
+    strictness: Prior = bounded(1.0, 0, 1, "0-1", "how far the will depends on it, when conditional")
     hosts: list[str] | None = Field(None, description="allies it applies to (default: all)")
 
 
@@ -293,23 +299,24 @@ class BasingDeal(_Event):
 
     kind: Literal["basing_deal"]
     host: Host
-    troops: Prior = Field(0.0, description="additional rotational US troops that come with it")
-    price: Prior = Field(0.5, description="% of GDP per year the host pays or adds to spending")
+    troops: Prior = bounded(0.0, 0, 100_000, "troops", "additional rotational US troops that come with it")
+    duration_months: int = Field(6, ge=1, le=60, description="months over which those troops arrive")
+    price: Prior = bounded(0.5, 0, 5, "% of GDP per year", "what the host pays or adds to spending")
 
 
 class EUBudget(_Event):
     """An EU-level defence budget decision (the brief: 'the EU defence budget doubles')."""
 
     kind: Literal["eu_budget"]
-    multiplier: Prior = Field(2.0, description="factor on EU-level defence funds")
+    multiplier: Prior = bounded(2.0, 0, 20, "factor", "factor on EU-level defence funds")
 
 
 class SovereignC2(_Event):
     """A funded sovereign command-and-control programme (Sparta 2.0 as EU policy)."""
 
     kind: Literal["sovereign_c2"]
-    years: Prior = Field(description="years to complete, fully funded")
-    funding_share: Prior = Field(1.0, description="0-1, how fully it is funded")
+    years: Prior = bounded(..., 0.5, 50, "years", "years to complete, fully funded")
+    funding_share: Prior = bounded(1.0, 0, 1, "0-1", "how fully it is funded")
 
 
 class HaltDeployment(_Event):
@@ -317,7 +324,7 @@ class HaltDeployment(_Event):
 
     kind: Literal["halt_deployment"]
     host: Host
-    troops: Prior = Field(500.0, description="size of the halted deployment")
+    troops: Prior = bounded(500.0, 0, 100_000, "troops", "size of the halted deployment")
 
 
 class TradeCoercion(_Event):
@@ -326,8 +333,8 @@ class TradeCoercion(_Event):
     kind: Literal["trade_coercion"]
     tariff_from: float = Field(15.0, ge=0, le=100, description="% before")
     tariff_to: float = Field(25.0, ge=0, le=100, description="% after")
-    growth_cost: Prior = Field(0.2, description="points of yearly GDP growth lost per 10 points of tariff")
-    alignment_strain: Prior = Field(0.5, description="fall in allies' attachment to collective defence, utility units")
+    growth_cost: Prior = bounded(0.2, 0, 5, "points of growth per 10 points of tariff", "yearly GDP growth lost")
+    alignment_strain: Prior = bounded(0.5, 0, 10, "utility", "fall in allies' attachment to collective defence")
 
 
 class ExitNotice(_Event):
@@ -340,8 +347,8 @@ class ThreatShock(_Event):
     """A change in the threat: a war begins (2022) or ends, freeing or absorbing Russian forces."""
 
     kind: Literal["threat_shock"]
-    absorption_change: Prior = Field(description="change in the share of Russian force absorbed, -1 to 1")
-    threat_change: Prior = Field(0.0, description="change in perceived threat, multiplicative (0.5 = +50%)")
+    absorption_change: Prior = bounded(..., -1, 1, "share", "change in the share of Russian force absorbed")
+    threat_change: Prior = bounded(0.0, -0.99, 20, "relative change", "change in perceived threat, multiplicative (0.5 = +50%)")
 
 
 Event = Annotated[

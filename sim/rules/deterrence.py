@@ -2,9 +2,9 @@
 
 Sources: expected-utility deterrence (Schelling 1966; Huth 1988, *Extended Deterrence and the
 Prevention of War*): an adversary moves where gain times the chance of no effective response
-exceeds the cost times the chance of one; the believed response combines the patron's will and
-local forces, r = 1 - (1 - u)(1 - e). Gray-zone probing as a low-cost test of resolve (Sechser
-2011; Mazarr 2015, *Mastering the Gray Zone*).
+exceeds the cost times the chance of one; the believed response combines the patron's will, the
+effectiveness of its forces and Europe's response, r = 1 - (1 - u eff)(1 - e). Gray-zone probing
+as a low-cost test of resolve (Sechser 2011; Mazarr 2015, *Mastering the Gray Zone*).
 """
 
 from __future__ import annotations
