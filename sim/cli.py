@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -122,6 +123,98 @@ def cmd_replay(args) -> int:
     return 0
 
 
+# ---- sweep and summarize (experiment files; sim.sweep, sim.statistics) -----------------------
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (e.g. 0.95), got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def cmd_sweep(args) -> int:
+    from sim.experiment import describe, load_experiment
+    from sim.sweep import SweepError, TaskFailed, default_engine, make_plan, run_sweep
+
+    exp = load_experiment(args.experiment)
+    if args.replications:
+        exp = exp.with_replications(args.replications)
+    if args.scheduler and args.executor not in (None, "dask"):
+        raise BadInput("--scheduler goes with --executor dask")
+    executor = args.executor or ("dask" if args.scheduler else None)
+    if executor == "serial" and args.workers not in (None, 1):
+        raise BadInput("--executor serial runs in this process: drop --workers, or use --executor process")
+    workers = args.workers or (1 if executor == "serial" else _usable_cores())
+    if args.dry_run:
+        engine = args.engine or default_engine()
+        plan = make_plan(exp, engine=engine, chunk=args.chunk, workers=workers)
+        print(describe(exp, plan.design.points))
+        print(f"  engine {engine}; {len(plan.tasks):,} task(s) of up to {plan.chunk} runs")
+        return 0
+    if not args.out:
+        raise BadInput("--out DIR is required (the result folder)")
+    out = _out_dir(Path(args.out))
+    resume_hint = f"deterrence sweep {args.experiment} --out {args.out} --resume"
+    try:
+        result = run_sweep(exp, out, workers=workers, executor=executor, scheduler=args.scheduler,
+                           chunk=args.chunk, engine=args.engine, resume=args.resume, progress=not args.quiet,
+                           log=lambda message: print(message, file=sys.stderr))
+    except SweepError as err:
+        raise BadInput(str(err)) from None
+    except TaskFailed as err:
+        print(f"deterrence sweep: {err}\nthe finished tasks are kept; complete the sweep with: {resume_hint}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"interrupted; the finished tasks are kept; complete the sweep with: {resume_hint}", file=sys.stderr)
+        return 130
+    rate = f", {result['runs_per_second']:.1f} runs/s" if result["runs_per_second"] else ""
+    print(f"{exp.spec.name}: {result['runs']:,} runs, {result['failed']:,} failed; this call ran {result['ran']:,} "
+          f"in {result['seconds']:.1f} s{rate} ({result['engine']} engine, {result['executor']}, "
+          f"{workers if result['executor'] != 'serial' else 1} worker(s))")
+    print(f"wrote {out}/runs.parquet, timeseries.parquet, design.parquet, manifest.json; "
+          f"next: deterrence summarize {out}")
+    return 0
+
+
+def cmd_summarize(args) -> int:
+    from sim.statistics import SummaryError, format_summary, summarize, write_summary
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such folder")
+    outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] if args.outcomes else None
+    try:
+        tables = summarize(folder, level=args.level, resamples=args.bootstrap, outcomes=outcomes)
+    except SummaryError as err:
+        raise BadInput(str(err)) from None
+    out = write_summary(folder, tables, level=args.level, resamples=args.bootstrap)
+    print(format_summary(folder, tables, args.level))
+    print(f"\nwrote {out}/: " + ", ".join(f"{name}.csv, {name}.parquet" for name in tables) + ", manifest.json")
+    return 0
+
+
 # ---- entry point ------------------------------------------------------------------------------
 
 
@@ -166,6 +259,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
     p.add_argument("--scenario", default="replay_2014", help="replay scenario (default replay_2014)")
     p.set_defaults(func=cmd_replay)
+
+    # ---- sweep and summarize
+    p = sub.add_parser("sweep", help="run an experiment file: many runs, in parallel, resumable",
+                       description="Run every run of an experiment (scenarios x design points x replications), "
+                                   "streamed to --out in Parquet shards, then consolidated into runs.parquet, "
+                                   "timeseries.parquet, design.parquet and manifest.json. Results are identical "
+                                   "whatever the workers, chunk size or executor. See docs/outputs.md.")
+    p.add_argument("experiment", help="an experiment file, or the name of one in experiments/")
+    p.add_argument("--out", help="result folder (new or empty; or the folder of a sweep to --resume)")
+    p.add_argument("--workers", type=_positive_int, help="parallel workers (default: every core)")
+    p.add_argument("--replications", type=_positive_int,
+                   help="replications per cell, instead of the file's (for a quick look)")
+    p.add_argument("--resume", action="store_true", help="complete an interrupted sweep in --out")
+    p.add_argument("--chunk", type=_positive_int,
+                   help="runs per task (default: 100 with the Mesa engine, 1000 with others; less for small sweeps)")
+    p.add_argument("--executor", choices=["serial", "process", "dask"],
+                   help="serial (in this process), process (default with several workers) or dask")
+    p.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786); with --executor dask")
+    p.add_argument("--engine", help="run engine: fast (vectorised, when available) or mesa")
+    p.add_argument("--dry-run", action="store_true", help="check the experiment and print the plan; run nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("summarize", help="statistics of a finished sweep, as CSV and Parquet",
+                       description="Means with confidence intervals, quantiles, probabilities with Wilson "
+                                   "intervals, paired differences and Sobol indices of a sweep's outcomes, "
+                                   "written to DIR/summary/.")
+    p.add_argument("folder", help="the --out folder of a finished sweep")
+    p.add_argument("--level", type=_level, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--bootstrap", type=_count, default=999,
+                   help="bootstrap resamples for Sobol intervals (default 999; 0: none)")
+    p.add_argument("--outcomes", help="comma-separated outcomes (default: every outcome kept)")
+    p.set_defaults(func=cmd_summarize)
     return parser
 
 

@@ -1,0 +1,261 @@
+"""Sweeps: identical results whatever the workers, chunks or executor; kill and resume; the
+folder lock; failing runs recorded, not fatal. Short scenarios (12 months), few runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from sim import runner, sweep
+from sim.cli import main
+from sim.experiment import load_experiment
+from sim.runner import run_seed
+from sim.sweep import FolderLock, SweepError, run_sweep
+
+SHORT = """\
+extends: status_quo
+name: short
+title: "Status quo, one year"
+horizon_months: {months}
+"""
+OTHER = """\
+extends: short.yaml
+name: other
+title: "Status quo, one year, keener patron"
+patron: {deal_appetite: {dist: uniform, low: 0.5, high: 0.9}}
+"""
+GRID = """\
+name: tiny
+title: "Two scenarios, two design points"
+scenarios: [short.yaml, other.yaml]
+replications: {reps}
+seed: 11
+timeseries_runs: 2
+design:
+  kind: grid
+  parameters:
+    patron.attention: {{values: [0.6, 0.9]}}
+compare:
+  - {{a: other, b: short}}
+"""
+FILES = ("runs.parquet", "timeseries.parquet", "design.parquet")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make(folder: Path, reps: int = 6, months: int = 12) -> Path:
+    (folder / "short.yaml").write_text(SHORT.format(months=months))
+    (folder / "other.yaml").write_text(OTHER)
+    path = folder / "tiny.yaml"
+    path.write_text(GRID.format(reps=reps))
+    return path
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    return load_experiment(make(tmp_path_factory.mktemp("exp")))
+
+
+@pytest.fixture(scope="module")
+def reference(experiment, tmp_path_factory) -> Path:
+    """The sweep run serially in chunks of 3: what every other way of running it must match."""
+    out = tmp_path_factory.mktemp("ref") / "out"
+    run_sweep(experiment, out, workers=1, chunk=3, engine="mesa", progress=False)
+    return out
+
+
+def same_files(a: Path, b: Path) -> None:
+    for name in FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+# ---- what a sweep writes ---------------------------------------------------------------------
+
+
+def test_the_sweep_writes_every_run_in_order_with_paired_seeds(reference):
+    runs = pq.read_table(reference / "runs.parquet").to_pydict()
+    assert runs["scenario"] == ["short"] * 12 + ["other"] * 12
+    assert runs["design_point"] == ([0] * 6 + [1] * 6) * 2
+    assert runs["replication"] == list(range(6)) * 4
+    assert runs["seed"] == [run_seed(11, r, p) for _ in range(2) for p in range(2) for r in range(6)]
+    assert runs["patron.attention"] == ([0.6] * 6 + [0.9] * 6) * 2
+    assert set(runs["status"]) == {"ok"}
+    # Common random numbers: a prior both scenarios share takes the same value in the same run.
+    assert runs["patron.deal_price"][:12] == runs["patron.deal_price"][12:]
+    assert runs["patron.deal_appetite"][:12] != runs["patron.deal_appetite"][12:]
+    series = pq.read_table(reference / "timeseries.parquet").to_pydict()
+    assert sorted(set(series["replication"])) == [0, 1]  # timeseries_runs: 2
+    assert len(series["month"]) == 2 * 2 * 2 * 12
+    manifest = json.loads((reference / "manifest.json").read_text())
+    assert manifest["counts"]["runs"] == 24 and manifest["counts"]["failed"] == 0
+    assert manifest["design"]["kind"] == "grid" and manifest["design"]["design_points"] == 2
+    assert manifest["seed_scheme"]["root_seed"] == 11
+    assert set(manifest["files"]) == set(FILES)
+    assert [s["name"] for s in manifest["scenarios"]] == ["short", "other"]
+
+
+def test_one_and_two_workers_and_any_chunk_size_give_identical_files(experiment, reference, tmp_path):
+    run_sweep(experiment, tmp_path / "two", workers=2, chunk=5, engine="mesa", progress=False)
+    same_files(reference, tmp_path / "two")
+    run_sweep(experiment, tmp_path / "one", workers=1, chunk=24, engine="mesa", progress=False)
+    same_files(reference, tmp_path / "one")
+
+
+def test_dask_local_cluster_gives_identical_files(experiment, reference, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        run_sweep(experiment, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address,
+                  chunk=4, engine="mesa", progress=False)
+    same_files(reference, tmp_path / "dask")
+
+
+def test_dask_worker_processes_get_everything_they_need_by_pickle(experiment, reference, tmp_path):
+    # One worker process (about 3 s to start): the context and tasks cross a process boundary.
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        run_sweep(experiment, tmp_path / "dask", executor="dask", scheduler=cluster.scheduler_address,
+                  chunk=12, engine="mesa", progress=False)
+    same_files(reference, tmp_path / "dask")
+
+
+# ---- kill, resume, lock ----------------------------------------------------------------------
+
+
+def test_killed_then_resumed_gives_the_files_of_an_uninterrupted_sweep(tmp_path):
+    # Two-year runs, one run per task: the sweep is still running when it is killed.
+    path = make(tmp_path, reps=10, months=24)
+    exp = load_experiment(path)
+    run_sweep(exp, tmp_path / "whole", workers=1, chunk=7, engine="mesa", progress=False)
+
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--workers", "1",
+           "--chunk", "1", "--engine", "mesa", "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    shards = out / "shards"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if shards.is_dir() and len(list(shards.glob("*.runs.parquet"))) >= 3:
+            break
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(shards.glob("*.runs.parquet")))
+    assert 3 <= done < 40, f"killed after {done} of 40 tasks"
+    assert not (out / "manifest.json").exists()
+
+    assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1", "--engine", "mesa",
+                 "--quiet"]) == 0
+    same_files(tmp_path / "whole", out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["runs"] == 40  # no task counted twice
+    assert pq.read_table(out / "runs.parquet").num_rows == 40
+    assert not list(out.rglob(".*.tmp-*"))
+
+
+def test_a_second_sweep_into_the_same_folder_is_refused(experiment, tmp_path, capsys):
+    out = tmp_path / "busy"
+    out.mkdir()
+    with FolderLock(out), pytest.raises(SweepError, match="another sweep is writing to .*busy .*pid"):
+        run_sweep(experiment, out, engine="mesa", progress=False)
+    with FolderLock(out):
+        assert main(["sweep", str(experiment.path), "--out", str(out), "--workers", "1", "--engine", "mesa",
+                     "--quiet"]) == 2
+    assert "another sweep is writing to" in capsys.readouterr().err
+
+
+def test_a_finished_or_foreign_folder_is_not_overwritten(experiment, reference, tmp_path, capsys):
+    args = [str(experiment.path), "--workers", "1", "--engine", "mesa", "--quiet"]
+    assert main(["sweep", *args, "--out", str(reference)]) == 2
+    assert "already holds a sweep of 'tiny'; add --resume" in capsys.readouterr().err
+    assert main(["sweep", *args, "--out", str(reference), "--resume", "--replications", "3"]) == 2
+    assert "--replications was 6, now 3" in capsys.readouterr().err
+    assert main(["sweep", *args, "--out", str(reference), "--resume", "--chunk", "4"]) == 2
+    assert "started with --chunk 3" in capsys.readouterr().err
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert main(["sweep", *args, "--out", str(other)]) == 2
+    assert "is not empty and holds no sweep (notes.txt)" in capsys.readouterr().err
+
+
+def test_resuming_a_finished_sweep_changes_nothing(experiment, reference, tmp_path):
+    before = {name: (reference / name).read_bytes() for name in (*FILES, "manifest.json")}
+    result = run_sweep(experiment, reference, workers=1, engine="mesa", resume=True, progress=False)
+    assert result["ran"] == 0
+    assert before == {name: (reference / name).read_bytes() for name in before}
+
+
+def test_dask_without_dask_installed_is_a_clear_error(experiment, tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "dask_available", lambda: False)
+    with pytest.raises(SweepError, match=r"pip install 'deterrence\[dask\]'"):
+        run_sweep(experiment, tmp_path / "x", executor="dask", engine="mesa", progress=False)
+    assert not (tmp_path / "x").exists()
+
+
+# ---- failing runs ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def failing_engine():
+    """An engine that fails every run whose seed is divisible by 3, and runs the others with Mesa."""
+
+    def chunk(scenario, seeds, fixed=None):
+        out = runner.ENGINES["mesa"](scenario, [s for s in seeds if s % 3], fixed)
+        done = iter(out)
+        return [runner.RunFailure(s, f"ValueError: seed {s} is unlucky") if s % 3 == 0 else next(done)
+                for s in seeds]
+
+    runner.engine("failing_for_test")(chunk)
+    yield "failing_for_test"
+    del runner.ENGINES["failing_for_test"]
+
+
+def test_a_failing_run_is_recorded_with_its_seed_and_error_and_the_summary_counts_it(
+        experiment, failing_engine, tmp_path, capsys):
+    out = tmp_path / "failing"
+    result = run_sweep(experiment, out, workers=1, chunk=5, engine=failing_engine, progress=False)
+    runs = pq.read_table(out / "runs.parquet").to_pydict()
+    unlucky = [i for i, s in enumerate(runs["seed"]) if s % 3 == 0]
+    assert unlucky, "the seeds of this experiment should include some divisible by 3"
+    assert [runs["status"][i] for i in unlucky] == ["failed"] * len(unlucky)
+    assert all(runs["error"][i] == f"ValueError: seed {runs['seed'][i]} is unlucky" for i in unlucky)
+    assert all(runs["cohesion_final"][i] != runs["cohesion_final"][i] for i in unlucky)  # NaN
+    assert result["failed"] == len(unlucky) and result["runs"] == 24
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["failed"] == len(unlucky)
+
+    assert main(["summarize", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"tiny: 24 runs, {len(unlucky)} failed" in printed
+    cells = pq.read_table(out / "summary" / "cells.parquet").to_pylist()
+    failed = {(r["scenario"], r["design_point"]): r["failed"] for r in cells if r["outcome"] == "cohesion_final"}
+    assert sum(failed.values()) == len(unlucky)
+    n = {(r["scenario"], r["design_point"]): r["n"] for r in cells if r["outcome"] == "cohesion_final"}
+    assert all(n[k] == 6 - failed[k] for k in n)
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+
+def test_sweep_and_summarize_from_the_command_line(experiment, tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert main(["sweep", str(experiment.path), "--out", str(out), "--workers", "1", "--engine", "mesa",
+                 "--replications", "3", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "tiny: 12 runs, 0 failed" in printed and "runs/s" in printed
+    assert pq.read_table(out / "runs.parquet").num_rows == 12
+    assert main(["summarize", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "paired differences a - b" in printed and "other - short (point 0)" in printed
+    for name in ("cells", "differences"):
+        assert (out / "summary" / f"{name}.csv").exists() and (out / "summary" / f"{name}.parquet").exists()
+    assert main(["summarize", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err
