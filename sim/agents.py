@@ -53,7 +53,7 @@ class Ally(mesa.Agent):
         self.complies: bool = False
         yearly = self.spending
         self.capability: float = capability.steady_state_stock(yearly, model.p.allies.depreciation)
-        lag = int(round(model.p.allies.procurement_lag_months))
+        lag = round(model.p.allies.procurement_lag_months)
         # Deliveries already ordered before the start: a steady pipeline of past spending.
         self.pipeline: deque[float] = deque([yearly / 12.0] * lag)
         self.alpha0: float = 0.0  # set by the model once spill-ins are known
@@ -227,9 +227,9 @@ class Patron(mesa.Agent):
         """Phase 4d: allies choosing a deal ask for one; the patron accepts with its appetite."""
         m = self.model
         for ally in m.ally_list:
-            if ally.strategy == strategy.DEAL and not ally.holds_deal:
-                if m.draw("deal", ally.index) < m.p.patron.deal_appetite:
-                    m.conclude_deal(ally, m.p.patron.deal_price)
+            seeking = ally.strategy == strategy.DEAL and not ally.holds_deal
+            if seeking and m.draw("deal", ally.index) < m.p.patron.deal_appetite:
+                m.conclude_deal(ally, m.p.patron.deal_price)
 
 
 class Adversary(mesa.Agent):

@@ -106,7 +106,7 @@ class AllianceModel(mesa.Model):
         self._start_month0 = start_month - 1
         self.horizon = scenario.horizon_months
         self.month = -1
-        self.lag = int(round(self.p.allies.procurement_lag_months))
+        self.lag = round(self.p.allies.procurement_lag_months)
         self.attachment_strain = 0.0
         self.growth_penalty = 0.0
         self.threat_multiplier = 1.0

@@ -43,7 +43,7 @@ SECTION_PARAMETERS: tuple[str, ...] = _section_parameter_names()
 def _event_prior_fields(event) -> list[tuple[str, _Prior]]:
     """(name suffix, prior) of an event's numeric judgement fields, hazard included."""
     out = []
-    for field, info in type(event).model_fields.items():
+    for field in type(event).model_fields:
         if field in ("hazard", "id", "label", "month", "kind", "host", "to", "hosts",
                      "duration_months", "announce", "conditional", "tariff_from", "tariff_to"):
             continue

@@ -49,7 +49,7 @@ def move_probabilities(probe_utility, incursion_utility, inaction_utility, tempe
     """
     probe_utility, incursion_utility = np.broadcast_arrays(probe_utility, incursion_utility)
     nothing = np.broadcast_to(np.asarray(inaction_utility, dtype=float)[..., None],
-                              probe_utility.shape[:-1] + (1,))
+                              (*probe_utility.shape[:-1], 1))
     u = np.concatenate([nothing, probe_utility, incursion_utility], axis=-1)
     z = u / np.asarray(temperature)[..., None]
     z = z - z.max(axis=-1, keepdims=True)
