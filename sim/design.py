@@ -135,5 +135,6 @@ def _map_unit(unit: np.ndarray, names: list[str], parameters: dict, scenario) ->
         if vary is not None and vary.low is not None:
             out[:, j] = vary.low + unit[:, j] * (vary.high - vary.low)
         else:
-            out[:, j] = priors[name].ppf(unit[:, j])
+            # Keep off the cube's faces, where an unbounded prior's quantile is infinite.
+            out[:, j] = priors[name].ppf(np.clip(unit[:, j], 2.0**-53, 1.0 - 2.0**-53))
     return out

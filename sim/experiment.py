@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -316,8 +317,6 @@ def _check_shape(spec: Experiment, tree, problems: list[Problem]) -> None:
 
 
 def _is_name(text: str) -> bool:
-    import re
-
     return re.fullmatch(NAME_PATTERN, text) is not None
 
 

@@ -376,13 +376,14 @@ def format_summary(folder: Path, tables: dict[str, pa.Table], level: float = LEV
     groups = tables.get("cells", tables.get("scenarios"))
     if groups is not None:
         rows = groups.to_pylist()
-        keys = list(dict.fromkeys(_group_name(r) for r in rows))
+        single = all(r.get("design_point", 0) == 0 for r in rows)  # no design: name the scenario only
+        keys = list(dict.fromkeys(_group_name(r, single) for r in rows))
         shown = keys[:limit]
         main = [o for o in MAIN_OUTCOMES if any(r["outcome"] == o for r in rows)] or list(
             dict.fromkeys(r["outcome"] for r in rows))[:12]
         lines.append(f"\nmean [{pct}% CI]; 0/1 outcomes: probability [Wilson {pct}%]"
                      + (f"; first {limit} of {len(keys)} groups" if len(keys) > limit else ""))
-        by = {(_group_name(r), r["outcome"]): r for r in rows}
+        by = {(_group_name(r, single), r["outcome"]): r for r in rows}
         for g in shown:
             lines.append(f"  {g}")
             for o in main:
@@ -391,9 +392,11 @@ def format_summary(folder: Path, tables: dict[str, pa.Table], level: float = LEV
                     lines.append(f"    {o:<36} {_estimate(r)}")
     if "differences" in tables:
         rows = tables["differences"].to_pylist()
+        single = all(r["design_point"] in (0, None) for r in rows)
         groups: dict[str, list[dict]] = {}
         for r in rows:
-            where = r["scenario"] or (f"point {r['design_point']}" if r["design_point"] is not None else "")
+            where = r["scenario"] or (f"point {r['design_point']}" if r["design_point"] is not None and not single
+                                      else "")
             groups.setdefault(f"{r['comparison']}" + (f" ({where})" if where else ""), []).append(r)
         lines.append(f"\npaired differences a - b [{pct}% CI]"
                      + (f"; first {limit} of {len(groups)} groups" if len(groups) > limit else ""))
@@ -419,8 +422,8 @@ def format_summary(folder: Path, tables: dict[str, pa.Table], level: float = LEV
     return "\n".join(lines)
 
 
-def _group_name(row: dict) -> str:
-    if "design_point" not in row:
+def _group_name(row: dict, single: bool = False) -> str:
+    if "design_point" not in row or single:
         return row["scenario"]
     label = f" {row['label']}" if row.get("label") else ""
     return f"{row['scenario']} / point {row['design_point']}{label}"

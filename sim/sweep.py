@@ -42,7 +42,13 @@ from tqdm import tqdm
 
 from sim.design import Design, build_design
 from sim.experiment import LoadedExperiment
-from sim.results import StreamingParquet, atomic_write_table, runs_table, timeseries_table, write_manifest
+from sim.results import (
+    StreamingParquet,
+    atomic_write_table,
+    runs_table,
+    timeseries_table,
+    write_manifest,
+)
 from sim.runner import ENGINES, RunFailure, RunResult, run_chunk, run_seed
 from sim.scenario import Scenario
 
@@ -416,6 +422,7 @@ class _Regrouped:
         self.metadata = metadata
         self.buffer: list[pa.Table] = []
         self.buffered = 0
+        self.wrote = False
 
     def write(self, table: pa.Table) -> None:
         self.buffer.append(table.replace_schema_metadata(self.metadata))
@@ -426,6 +433,7 @@ class _Regrouped:
     def _flush(self, n: int) -> None:
         whole = pa.concat_tables(self.buffer).combine_chunks()
         self.sink.write(whole.slice(0, n))
+        self.wrote = True
         rest = whole.slice(n)
         self.buffer, self.buffered = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
 
@@ -433,9 +441,8 @@ class _Regrouped:
         """Finish the file; False if no row was written (then there is no file)."""
         if self.buffered:
             self._flush(self.buffered)
-        wrote = self.sink._writer is not None
         self.sink.close()
-        return wrote
+        return self.wrote
 
     def abort(self) -> None:
         self.sink.abort()
