@@ -1,0 +1,1101 @@
+"""The ensemble engine ("fast"): many replications of one scenario at once, as numpy arrays.
+
+The Mesa model (:mod:`sim.model`, :mod:`sim.agents`) is the readable reference: one run, one
+agent at a time. This engine runs the same monthly process for a batch of runs with state held
+as arrays shaped ``[runs, allies]`` and calls the same rules (:mod:`sim.rules`) on them. For the
+same seed it gives the same run, bit for bit (``tests/test_ensemble.py``), because:
+
+* every run keeps its own random streams, seeded exactly as the Mesa model seeds them: the
+  chance stream ``default_rng(seed)`` drawn as one ``(months, 4n + 3)`` block (PCG64 doubles
+  consume one 64-bit output each, so one block equals the model's month-by-month draws),
+  parameters from ``default_rng([seed, 1])`` and ``default_rng([seed, 2, crc32(event id)])``,
+  hazards from ``default_rng([seed, 3, crc32(event id)])``. Seeding (SeedSequence and PCG64's
+  initialisation) is done for all runs at once in integer arithmetic, checked against numpy;
+* elementwise arithmetic is written in the same order as the model's (IEEE operations are
+  exact per element, and numpy's exp/log/power give the same bits for a scalar and an array);
+* sums over allies reproduce the reductions of the model exactly: numpy's pairwise summation
+  for ``x.sum(axis=-1)`` (:func:`tree_sum`) and Python's compensated ``sum()`` (:func:`py_sum`);
+* per-run branching (events, troop orders, deals, moves) uses masks and fancy indexing, and
+  signals are added to the evidence in the order the model adds them.
+
+Nothing couples the runs of a batch, so a run's result does not depend on the batch (or the
+worker) that computed it. ``run_chunk(..., engine="fast")`` returns the same
+:class:`~sim.runner.RunResult` per seed as the Mesa engine; :func:`simulate` returns arrays
+(outcomes without series) for large sweeps.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from sim import outcomes
+from sim.calibration import load_world, pairwise_distance_km
+from sim.events import HAZARD_STREAM
+from sim.model import _initial_state, draw_layout
+from sim.parameters import SECTION_PARAMETERS, _event_prior_fields, event_stream_key, judgement_parameters, realise
+from sim.rules import capability, credibility, deterrence, patron, posture, spending, strategy
+from sim.runner import RunFailure, RunResult, engine
+from sim.scenario import Scenario, event_id
+
+BATCH = 1000
+"""Runs simulated together. Larger batches amortise numpy's per-call cost; memory grows with
+the block of uniforms, (months x (4n + 3)) doubles a run (about 120 kB for 10 years)."""
+
+# ------------------------------------------------------------------------------------------------
+# Random streams for many runs at once
+#
+# numpy seeds ``default_rng(entropy)`` by hashing the entropy words with SeedSequence, asking it
+# for four 64-bit words and initialising PCG64 (O'Neill 2014) with them. The constants and steps
+# below are those of numpy/random/bit_generator.pyx and numpy/random/src/pcg64; the test suite
+# checks the streams against numpy's own for many seeds.
+
+_U32 = np.uint32
+_MASK32 = 0xFFFFFFFF
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R, _XSHIFT = 0xCA01F9DD, 0x4973F715, 16
+_POOL = 4
+_PCG_MULT = (0x2360ED051FC65DA4, 0x4385DF649FCCF645)  # PCG's default 128-bit multiplier (hi, lo)
+
+
+def _int_words(value: int) -> list[int]:
+    """numpy's split of a non-negative integer into little-endian 32-bit words (0 -> [0])."""
+    words = [value & _MASK32]
+    value >>= 32
+    while value:
+        words.append(value & _MASK32)
+        value >>= 32
+    return words
+
+
+class _Hash:
+    """SeedSequence's running hash constant: the same sequence for every run."""
+
+    def __init__(self, init: int, mult: int):
+        self.value, self.mult = init, mult
+
+    def mix(self, values: np.ndarray) -> np.ndarray:
+        v = values ^ _U32(self.value)
+        self.value = (self.value * self.mult) & _MASK32
+        v = v * _U32(self.value)
+        return v ^ (v >> _U32(_XSHIFT))
+
+
+def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r = _U32(_MIX_L) * x - _U32(_MIX_R) * y
+    return r ^ (r >> _U32(_XSHIFT))
+
+
+def _seed_state(entropy: np.ndarray) -> np.ndarray:
+    """SeedSequence(entropy).generate_state(4, uint64) for each row of ``entropy`` (uint32)."""
+    rows, length = entropy.shape
+    h = _Hash(_INIT_A, _MULT_A)
+    pool = [h.mix(entropy[:, i] if i < length else np.zeros(rows, _U32)) for i in range(_POOL)]
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                pool[dst] = _mix(pool[dst], h.mix(pool[src]))
+    for src in range(_POOL, length):
+        for dst in range(_POOL):
+            pool[dst] = _mix(pool[dst], h.mix(entropy[:, src]))
+    out = np.empty((rows, 8), _U32)
+    g = _Hash(_INIT_B, _MULT_B)
+    for i in range(8):
+        out[:, i] = g.mix(pool[i % _POOL])
+    return out.astype("<u4").view("<u8").astype(np.uint64)  # little-endian pairs, as numpy
+
+
+def _mul64(a: np.ndarray, b) -> tuple[np.ndarray, np.ndarray]:
+    """Full 128-bit product of 64-bit words, as (high, low)."""
+    a0, a1 = a & _MASK32, a >> np.uint64(32)
+    b0, b1 = np.uint64(b & _MASK32), np.uint64(b >> 32)
+    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
+    mid = (p00 >> np.uint64(32)) + (p01 & _MASK32) + (p10 & _MASK32)
+    lo = (p00 & _MASK32) | (mid << np.uint64(32))
+    hi = p11 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (mid >> np.uint64(32))
+    return hi, lo
+
+
+def _pcg_step(s_hi, s_lo, inc_hi, inc_lo):
+    """state * multiplier + increment, modulo 2**128."""
+    hi, lo = _mul64(s_lo, _PCG_MULT[1])
+    hi = hi + s_hi * np.uint64(_PCG_MULT[1]) + s_lo * np.uint64(_PCG_MULT[0])
+    lo2 = lo + inc_lo
+    return hi + inc_hi + (lo2 < lo).astype(np.uint64), lo2
+
+
+class Streams:
+    """PCG64 streams seeded as ``np.random.default_rng([seed, *suffix])`` (or
+    ``default_rng(seed)`` for an empty suffix) would be: one per (suffix, seed), suffix-major."""
+
+    def __init__(self, seeds: Sequence[int], suffixes: Sequence[Sequence[int]] = ((),)):
+        big = [s for s in seeds if not 0 <= int(s) < 2**64]
+        if big:
+            raise ValueError(f"seeds must be integers in [0, 2**64), got {big[0]!r}")
+        seeds = np.array([int(s) for s in seeds], dtype=np.uint64)
+        lo, hi = (seeds & _MASK32).astype(_U32), (seeds >> np.uint64(32)).astype(_U32)
+        two = hi != 0  # numpy writes a seed below 2**32 as one word, else two
+        states = []
+        for suffix in suffixes:
+            tail = [w for part in suffix for w in _int_words(int(part))]
+            state = np.empty((seeds.size, 4), np.uint64)
+            for words, rows in ((1, np.flatnonzero(~two)), (2, np.flatnonzero(two))):
+                if rows.size == 0:
+                    continue
+                entropy = np.empty((rows.size, words + len(tail)), _U32)
+                entropy[:, 0] = lo[rows]
+                if words == 2:
+                    entropy[:, 1] = hi[rows]
+                entropy[:, words:] = np.array(tail, dtype=_U32)
+                state[rows] = _seed_state(entropy)
+            states.append(state)
+        state = np.concatenate(states)
+        # pcg64_set_seed: state 0, inc = (seq << 1) | 1, step, add the seed, step
+        self.inc_hi = (state[:, 2] << np.uint64(1)) | (state[:, 3] >> np.uint64(63))
+        self.inc_lo = (state[:, 3] << np.uint64(1)) | np.uint64(1)
+        s_hi, s_lo = self.inc_hi, self.inc_lo  # 0 * multiplier + inc
+        low = s_lo + state[:, 1]
+        s_hi, s_lo = s_hi + state[:, 0] + (low < s_lo).astype(np.uint64), low
+        self.s_hi, self.s_lo = _pcg_step(s_hi, s_lo, self.inc_hi, self.inc_lo)
+
+    def uniforms(self, k: int) -> np.ndarray:
+        """The next ``k`` doubles of every stream, [runs, k] (Generator.random's values)."""
+        out = np.empty((self.s_hi.size, k))
+        s_hi, s_lo = self.s_hi, self.s_lo
+        for j in range(k):
+            s_hi, s_lo = _pcg_step(s_hi, s_lo, self.inc_hi, self.inc_lo)
+            x = s_hi ^ s_lo  # XSL-RR output
+            rot = s_hi >> np.uint64(58)
+            x = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+            out[:, j] = (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        self.s_hi, self.s_lo = s_hi, s_lo
+        return out
+
+    def fill(self, out: np.ndarray, axis: int = 0) -> np.ndarray:
+        """Fill ``out`` with each stream's next doubles, stream r in ``out``'s index r along
+        ``axis`` (the rest in C order), through numpy's own generator (faster than
+        :meth:`uniforms` for long blocks)."""
+        bg = np.random.PCG64(0)
+        gen = np.random.Generator(bg)
+        state = {"bit_generator": "PCG64", "state": {"state": 0, "inc": 0}, "has_uint32": 0, "uinteger": 0}
+        view = np.moveaxis(out, axis, 0)
+        tmp = None if axis == 0 else np.empty(view.shape[1:])
+        for r in range(view.shape[0]):
+            state["state"]["state"] = (int(self.s_hi[r]) << 64) | int(self.s_lo[r])
+            state["state"]["inc"] = (int(self.inc_hi[r]) << 64) | int(self.inc_lo[r])
+            bg.state = state
+            if tmp is None:
+                gen.random(out=view[r])
+            else:
+                view[r] = gen.random(out=tmp)
+        return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Reductions over allies, bit for bit as the Mesa model computes them
+
+
+def tree_sum(x: np.ndarray, scratch: bool = False) -> np.ndarray:
+    """Sum over axis 0 in numpy's pairwise order: the bits of ``y.sum(axis=-1)`` when ``y``'s
+    last axis is contiguous (numpy's ``pairwise_sum``: eight accumulators up to 128 terms,
+    halves beyond). Written on the first axis so that a batch of runs can sit contiguous on
+    the last one. ``scratch=True`` lets it accumulate in ``x`` itself."""
+    return _pairwise(x if scratch else x.copy(), 0, x.shape[0])
+
+
+def _pairwise(x: np.ndarray, lo: int, n: int) -> np.ndarray:
+    if n < 8:
+        res = np.zeros(x.shape[1:])
+        for i in range(lo, lo + n):
+            res += x[i]
+        return res
+    if n <= 128:
+        r = x[lo:lo + 8]  # the eight accumulators, in place
+        stop = lo + n - n % 8
+        for i in range(lo + 8, stop, 8):
+            r += x[i:i + 8]
+        np.add(r[0::2], r[1::2], out=r[0::2])   # (r0 + r1), (r2 + r3), (r4 + r5), (r6 + r7)
+        np.add(r[0::4], r[2::4], out=r[0::4])   # ((r0 + r1) + (r2 + r3)), ((r4 + r5) + (r6 + r7))
+        res = r[0]
+        res += r[4]
+        for i in range(stop, lo + n):
+            res += x[i]
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise(x, lo, half) + _pairwise(x, lo + half, n - half)
+
+
+def py_sum(x: np.ndarray) -> np.ndarray:
+    """Python's ``sum()`` of floats over the last axis of [runs, n], per row: from 0 (so the
+    first item exactly), then Neumaier's compensated summation (Python >= 3.12,
+    bltinmodule.c). The running sums f_k = f_(k-1) + x_k are a cumulative sum; the
+    compensation terms then follow elementwise, and their running sum is another cumulative
+    sum. Terms first, runs last, so that each step of a cumulative sum is one vector add."""
+    xt = np.ascontiguousarray(x.T)
+    f = np.cumsum(xt, axis=0)
+    prev, v, t = f[:-1], xt[1:], f[1:]
+    d = np.where(np.abs(prev) >= np.abs(v), (prev - t) + v, (v - t) + prev)
+    c = np.cumsum(d, axis=0)[-1] if d.shape[0] else np.zeros(xt.shape[1:])
+    total = f[-1]
+    return np.where((c != 0) & np.isfinite(c), total + c, total)
+
+
+class AllyMatrix:
+    """An [allies, allies] matrix per run (reputation or proximity), kept in two layouts:
+    run-major rows for gathering columns, and runs-last for dense sums."""
+
+    def __init__(self, m: np.ndarray):
+        self.m = np.ascontiguousarray(np.transpose(m, (0, 2, 1)))  # [run, j, i]: column j of run r
+        self.t = np.ascontiguousarray(np.transpose(m, (2, 1, 0)))  # [j, i, run]
+        self.n = m.shape[-1]
+        self._buf: dict[tuple, np.ndarray] = {}
+
+    def weighted_sum(self, vs: np.ndarray) -> np.ndarray:
+        """sum_j m_ij v_j per run for k vectors at once (``vs``: [k, runs, allies]), with the
+        bits of ``(m * v[..., None, :]).sum(axis=-1)`` (credibility.received_evidence's sum).
+
+        Evidence is mostly zero: a run with at most two nonzero terms gets them added
+        directly (a zero changes no partial sum of the pairwise tree, and p + q is one
+        rounding wherever the tree adds them); runs with more take the full pairwise sum."""
+        k, R, n = vs.shape
+        flat = vs.reshape(k * R, n)
+        nz = flat != 0.0
+        count = np.count_nonzero(nz, axis=1)
+        out = np.zeros((k * R, n))
+        if not count.any():
+            return out.reshape(k, R, n)
+        run = np.tile(np.arange(R), k) if k > 1 else np.arange(R)
+        dense = np.flatnonzero(count > 2)
+        if dense.size:
+            out[dense] = self.dense_sum(flat[dense][None], run[dense])[0]
+        rows = np.flatnonzero((count > 0) & (count <= 2))
+        if rows.size:
+            nzr = nz[rows]
+            first = nzr.argmax(axis=1)
+            last = n - 1 - nzr[:, ::-1].argmax(axis=1)
+            e1 = flat[rows, first]
+            e2 = np.where(count[rows] == 2, flat[rows, last], 0.0)
+            r = run[rows]
+            out[rows] = self.m[r, first] * e1[:, None] + self.m[r, last] * e2[:, None]
+        return out.reshape(k, R, n)
+
+    def dense_sum(self, vs: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """The same sums by numpy's pairwise order over every term: ``vs`` is [k, runs, allies]
+        (k vectors at once), the result [k, runs, allies]."""
+        t = self.t if rows is None else self.t[:, :, rows]
+        k, R, n = vs.shape
+        vt = np.ascontiguousarray(np.transpose(vs, (2, 0, 1)))[:, :, None, :]  # [j, k, 1, run]
+        tt = t[:, None, :, :]  # [j, 1, i, run]
+        if not 8 <= n <= 128:  # not the allies' case; the plain way
+            return np.ascontiguousarray(np.transpose(tree_sum(tt * vt, scratch=True), (0, 2, 1)))
+        # numpy's pairwise_sum for 8 <= n <= 128, products made block by block so the
+        # working set stays small: eight accumulators over blocks of eight terms...
+        acc = self._scratch("acc", (8, k, n, R))
+        tmp = self._scratch("tmp", (8, k, n, R))
+        np.multiply(tt[0:8], vt[0:8], out=acc)
+        stop = n - n % 8
+        for j in range(8, stop, 8):
+            acc += np.multiply(tt[j:j + 8], vt[j:j + 8], out=tmp)
+        np.add(acc[0::2], acc[1::2], out=acc[0::2])
+        np.add(acc[0::4], acc[2::4], out=acc[0::4])
+        res = acc[0]
+        res += acc[4]
+        # ...then the remaining terms one by one
+        one = tmp[0]
+        for j in range(stop, n):
+            res += np.multiply(tt[j], vt[j], out=one)
+        return np.transpose(res, (0, 2, 1)).copy()  # a copy: res lives in the scratch buffer
+
+    def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        buf = self._buf.get((name, *shape))
+        if buf is None:
+            buf = self._buf[(name, *shape)] = np.empty(shape)
+        return buf
+
+
+# ------------------------------------------------------------------------------------------------
+# Parameters
+
+
+def parameter_matrix(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None):
+    """(names, values [runs, parameters]): :func:`sim.parameters.draw_parameters` for every
+    seed at once (same streams, same priors' ppf, same values)."""
+    priors = judgement_parameters(scenario)
+    names = list(priors)
+    values = np.empty((len(seeds), len(names)))
+    col = {name: k for k, name in enumerate(names)}
+    u = Streams(seeds, [(1,)]).uniforms(len(SECTION_PARAMETERS))
+    for k, name in enumerate(SECTION_PARAMETERS):
+        values[:, col[name]] = priors[name].ppf(u[:, k])
+    for i, event in enumerate(scenario.events):
+        eid = event_id(event, i)
+        fields = _event_prior_fields(event)
+        if not fields:
+            continue
+        ue = Streams(seeds, [(2, event_stream_key(eid))]).uniforms(len(fields))
+        for k, (suffix, prior) in enumerate(fields):
+            values[:, col[f"events.{eid}.{suffix}"]] = prior.ppf(ue[:, k])
+    if fixed:
+        unknown = sorted(set(fixed) - set(names))
+        if unknown:
+            raise KeyError(f"unknown parameter(s) {unknown}; known: {sorted(names)}")
+        for k, v in fixed.items():
+            values[:, col[k]] = float(v)
+    return names, values
+
+
+# ------------------------------------------------------------------------------------------------
+# The batch: one scenario, many runs, the model's monthly process on arrays
+
+_STATE_COLUMNS = {
+    # p-independent: taken from the model's own _initial_state
+    "gdp", "share", "pledge_exempt", "distance_km", "frontline", "europeanist", "russia_leaning",
+    "logistics_hub", "troops_permanent", "troops_rotational",
+    # p-dependent: computed here per run, as _initial_state computes them for one
+    "ceiling", "exposure", "private_share", "enabler_dependence", "credibility", "solidarity", "strength",
+}
+_ORDER_KINDS = ("withdrawal", "relocation", "basing_deal")
+
+
+def _section(values: dict[str, np.ndarray], section: str) -> SimpleNamespace:
+    prefix = section + "."
+    return SimpleNamespace(**{k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)})
+
+
+class _Batch:
+    """The state of a batch of runs: the model's attributes as arrays, [runs] or [runs, allies]."""
+
+    def __init__(self, scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None):
+        self.spec = scenario
+        self.seeds = [int(s) for s in seeds]
+        R = self.R = len(self.seeds)
+        self.rows = np.arange(R)
+        self.names, self.values = parameter_matrix(scenario, self.seeds, fixed)
+        V = {name: self.values[:, k] for k, name in enumerate(self.names)}
+        self.pa, self.pb, self.pp = _section(V, "allies"), _section(V, "beliefs"), _section(V, "patron")
+        self.pd, self.pl = _section(V, "adversary"), _section(V, "pillar")
+        self.T = scenario.horizon_months
+        self.start_year, start_month = (int(x) for x in scenario.start.split("-"))
+        self.start_month0 = start_month - 1
+
+        # The world and the p-independent state: the model's own _initial_state, given the
+        # first run's parameters; the p-dependent columns are recomputed per run below.
+        p0 = realise(scenario, dict(zip(self.names, self.values[0].tolist(), strict=True)))
+        world = self.world = load_world(scenario.world.calibration_year)
+        init = _initial_state(world, scenario, p0)
+        if set(init["state"]) != _STATE_COLUMNS:
+            raise NotImplementedError(
+                f"the model's initial state has new columns {sorted(set(init['state']) ^ _STATE_COLUMNS)}: "
+                "teach sim.ensemble how each depends on the parameters")
+        st = {k: np.asarray(v) for k, v in init["state"].items()}
+        n = self.n = len(init["iso3"])
+        self.layout = draw_layout(n)
+        self.k_draws = self.layout["europe_response"].stop
+
+        def per_run(x):
+            out = np.empty((R, n))
+            out[:] = x
+            return out
+
+        pa, pb, pp, pd, pl = self.pa, self.pb, self.pp, self.pd, self.pl
+        self.gdp = per_run(st["gdp"])
+        self.share = per_run(st["share"])
+        self.start_share = self.share.copy()
+        self.start_spending = self.gdp * self.share / 100.0
+        ceiling_override = np.full(n, np.nan)
+        for code, o in scenario.world.overrides.items():
+            if o.fiscal_ceiling is not None:
+                ceiling_override[world.index(code)] = o.fiscal_ceiling
+        self.ceiling = np.maximum(self.share, np.where(np.isnan(ceiling_override), pa.fiscal_ceiling[:, None],
+                                                       ceiling_override))
+        self.exempt = st["pledge_exempt"].astype(bool)
+        self.frontline = st["frontline"].astype(bool)
+        distance = st["distance_km"].astype(float)
+        self.exposure = np.exp(-distance[None, :] / pa.threat_distance_km[:, None])
+        self.private_share = np.where(self.frontline, pa.private_share_frontline[:, None],
+                                      pa.private_share_other[:, None])
+        self.europeanist = st["europeanist"].astype(float)
+        self.russia_leaning = st["russia_leaning"].astype(float)
+        self.hub = per_run(st["logistics_hub"])
+        self.perm = per_run(st["troops_permanent"])
+        self.rot = per_run(st["troops_rotational"])
+        self.dep = per_run(pl.initial_enabler_dependence[:, None])
+        a, b = credibility.beta_from_mean(pb.initial_credibility[:, None], pb.initial_strength[:, None])
+        self.cred_a, self.cred_b = per_run(a), per_run(b)
+        a, b = credibility.beta_from_mean(pb.initial_solidarity[:, None], pb.initial_strength[:, None])
+        self.sol_a, self.sol_b = per_run(a), per_run(b)
+        self.strategy = np.full((R, n), strategy.COLLECTIVE, dtype=np.int64)
+        self.holds = np.zeros((R, n), dtype=bool)
+        self.deal_floor = np.zeros((R, n))
+        self.complies = np.zeros((R, n), dtype=bool)
+        yearly = self.gdp * self.share / 100.0
+        self.cap = capability.steady_state_stock(yearly, pa.depreciation[:, None])
+        # The procurement pipeline as a ring of past deliveries: month t delivers the spending
+        # of month t - lag, or the steady pipeline ordered before the start while t < lag.
+        self.lag = np.array([int(round(x)) for x in pa.procurement_lag_months.tolist()], dtype=np.int64)
+        self.ring_len = int(self.lag.max()) + 1
+        self.ring = np.zeros((self.ring_len, R, n))
+        self.pipeline0 = yearly / 12.0
+
+        # The patron
+        self.threshold = per_run(pp.conditionality_threshold[:, None])
+        # strictness means nothing without a threshold (Patron.__init__)
+        self.strictness = per_run(np.where(pp.conditionality_threshold > 0, pp.conditionality_strictness, 0.0)[:, None])
+        self.unconditional = np.zeros((R, n), dtype=bool)
+        self.exit_notice = np.zeros(R, dtype=bool)
+        self.troops_home = np.zeros(R)
+        # The adversary
+        self.adv_gdp = np.full(R, float(init["russia_gdp"]))
+        self.adv_share = pd.defence_share.copy()
+        self.absorption = pd.ukraine_absorption.copy()
+        self.adv_cap = capability.steady_state_stock(self.adv_gdp * self.adv_share / 100.0, pa.depreciation)
+        a, b = credibility.beta_from_mean(pd.initial_belief_us_will[:, None], pd.belief_strength[:, None])
+        self.will_a, self.will_b = per_run(a), per_run(b)
+        # The European pillar
+        self.eu_budget = pl.eu_budget_bn.copy()
+        self.c2_years = pl.c2_years.copy()
+        self.c2_funding = pl.baseline_c2_funding.copy()
+        self.c2_programme = np.zeros(R, dtype=bool)
+        # The model's own
+        self.attachment_strain = np.zeros(R)
+        self.growth_penalty = np.zeros(R)
+        self.threat_multiplier = np.ones(R)
+
+        pairwise = pairwise_distance_km(world)
+        self.rep_ally = AllyMatrix(self._reputation(distance, pb.reputation_weight, pb.similarity_range_km))
+        self.rep_adv = AllyMatrix(self._reputation(distance, pd.reputation_weight, pb.similarity_range_km))
+        proximity = np.exp(-pairwise[None, :, :] / pa.solidarity_range_km[:, None, None])
+        proximity[:, np.arange(n), np.arange(n)] = 0.0
+        self.proximity = AllyMatrix(proximity)
+
+        # The month's evidence (model.Evidence), one array so that it is cleared at once and
+        # the sums read by allies (first four) and by Russia (next two) are slices.
+        self.evidence = np.zeros((10, R, n))
+        (self.us_h, self.us_f, self.eu_h, self.eu_f, self.ru_h, self.ru_f,
+         self.dir_h, self.dir_f, self.ru_dir_h, self.ru_dir_f) = self.evidence
+
+        self._setup_events(scenario, V)
+        # Recorder fields
+        self.probes_unanswered = np.zeros(R)
+        self.failures = np.zeros(R)
+        self.first_failure = np.full(R, np.nan)
+        self.moves = np.zeros((R, 2))
+        groups = {g: np.array([c in codes for c in world.iso3]) for g, codes in outcomes.GROUPS.items()}
+        groups["western"] = ~groups["eastern_flank"]
+        self.groups = {g: np.flatnonzero(m) for g, m in groups.items()}
+        self.series: dict[str, np.ndarray] = {}
+
+        self.usable0 = self.adv_cap * (1.0 - self.absorption)
+        self.threat_ratio = np.ones(R)
+        self._in_reach()
+        self._update_forces()
+        self.protection0 = self._us_reach_value()
+        self.in_reach0 = self.spending_in_reach
+        self.european_protection = self._european_protection()
+        self._beliefs()
+        s_in = spending.spill_in(self.private_share, self.cred, self._us_protection(), self.sol,
+                                 self.european_protection)
+        self.alpha0 = spending.calibrated_alpha(self.gdp * self.share / 100.0, self.gdp, s_in)
+        self._snapshot()
+        self._troops_total = None
+
+    def _reputation(self, distance: np.ndarray, rho: np.ndarray, range_km: np.ndarray) -> np.ndarray:
+        """credibility.reputation_matrix per run; runs that share a similarity range (usually
+        all: it is a fixed parameter) share the similarity computation."""
+        out = np.empty((self.R, self.n, self.n))
+        for value in np.unique(range_km):
+            rows = np.flatnonzero(range_km == value)
+            out[rows] = credibility.reputation_matrix(distance, rho[rows], value)
+        return out
+
+    # ---- events ---------------------------------------------------------------------------
+    def _setup_events(self, scenario: Scenario, V: dict[str, np.ndarray]) -> None:
+        """Each event with its drawn values ([runs] arrays for priors), hazard streams, and a
+        troop-order slot for each event that can order a movement (it fires at most once)."""
+        p0 = realise(scenario, {name: 0.0 for name in self.names})
+        self.events = []
+        idx = self.world.index
+        slot_host, slot_dest = [], []
+        hazard = []
+        for i, (event, real) in enumerate(zip(scenario.events, p0.events, strict=True)):
+            eid = event_id(event, i)
+            v = dict(vars(real.values))
+            for suffix, _ in _event_prior_fields(event):
+                key = suffix.replace("hazard.", "hazard_")
+                v[key] = V[f"events.{eid}.{suffix}"]
+            e = SimpleNamespace(id=eid, kind=real.kind, month=real.month, hazard_start=real.hazard_start,
+                                rises_with=real.rises_with, v=SimpleNamespace(**v), index=i, slot=-1,
+                                host=getattr(real.values, "host", None))
+            if e.kind in _ORDER_KINDS:
+                e.slot = len(slot_host)
+                if e.kind == "basing_deal":
+                    slot_host.append(-1)
+                    slot_dest.append(idx(e.v.host))
+                else:
+                    slot_host.append(idx(e.v.host))
+                    slot_dest.append(-1 if e.v.to == "home" else idx(e.v.to))
+            if e.month is None:
+                e.hazard = len(hazard)
+                hazard.append(real.stream_key)
+            self.events.append(e)
+        R, S = self.R, len(slot_host)
+        self.slot_host, self.slot_dest = np.array(slot_host, dtype=np.int64), np.array(slot_dest, dtype=np.int64)
+        self.order_active = np.zeros((R, S), dtype=bool)
+        self.order_left = np.zeros((R, S))
+        self.order_tranche = np.zeros((R, S))
+        self.order_key = np.zeros((R, S), dtype=np.int64)
+        self.fired_month = np.full((R, len(self.events)), -1, dtype=np.int64)
+        # One uniform a month per hazard event, from its own stream: [hazard, runs, months]
+        self.hazard_u = np.empty((len(hazard), R, self.T))
+        if hazard:
+            st = Streams(self.seeds, [(HAZARD_STREAM, key) for key in hazard])
+            self.hazard_u[:] = st.uniforms(self.T).reshape(len(hazard), R, self.T)
+
+    def _hazard_state(self, name: str, t: int):
+        if name == "share_below_threshold":
+            return (self.share < self.threshold).mean(axis=-1)
+        if name == "share_with_deal":
+            return self.last_share_with_deal
+        if name == "months_elapsed":
+            return float(t)
+        if name == "deterrence_failures":
+            return self.failures
+        return 0.0
+
+    def _fire_events(self, t: int) -> None:
+        """Phase 1 (EventBook.fire): in the scenario's order, each event applied at once."""
+        for e in self.events:
+            if e.month is None:
+                u = self.hazard_u[e.hazard, :, t]
+                if t < e.hazard_start:
+                    continue
+                eligible = self.fired_month[:, e.index] < 0
+                if not eligible.any():
+                    continue
+                p = e.v.hazard_monthly + e.v.hazard_slope * self._hazard_state(e.rises_with, t)
+                mask = eligible & (u < np.minimum(np.maximum(p, 0.0), 1.0))
+                if mask.any():
+                    self._apply(e, np.flatnonzero(mask), t)
+            elif e.month == t:
+                self._apply(e, self.rows, t)
+
+    def _apply(self, e, rows: np.ndarray, t: int) -> None:
+        """EventBook.apply for the runs in ``rows``."""
+        v, pb = e.v, self.pb
+        self.fired_month[rows, e.index] = t
+        idx = self.world.index
+        kind = e.kind
+        if kind in ("withdrawal", "relocation"):
+            h = idx(v.host)
+            dest = None if v.to == "home" else idx(v.to)
+            troops = v.troops[rows]
+            if v.announce:
+                w = credibility.troop_signal_weight(troops, pb.troops_per_signal[rows], pb.weight_pledge[rows])
+                self.us_f[rows, h] += w
+                self.ru_f[rows, h] += w * self.pd.withdrawal_as_opportunity[rows]
+                if dest is not None:
+                    self.us_h[rows, dest] += w
+                    self.ru_h[rows, dest] += w
+            self.hub[rows, h] *= 1.0 - v.hub_loss[rows]
+            self._order(e.slot, rows, troops, v.duration_months, t)
+        elif kind == "guarantee":
+            hosts = [idx(c) for c in v.hosts] if v.hosts else range(self.n)
+            # a statement to every ally reaches each directly; one about named allies is read
+            # by the others through reputation
+            to_all = not v.hosts
+            for i in hosts:
+                if v.conditional:
+                    self.unconditional[rows, i] = False
+                    self.threshold[rows, i] = v.threshold[rows]
+                    self.strictness[rows, i] = np.where(v.threshold[rows] > 0, v.strictness[rows], 0.0)
+                    below = self.share[rows, i] < v.threshold[rows]
+                    w = np.where(below, pb.weight_pledge[rows], pb.weight_rhetoric[rows]) * self.strictness[rows, i]
+                    (self.dir_f if to_all else self.us_f)[rows, i] += w
+                    (self.ru_dir_f if to_all else self.ru_f)[rows, i] += w
+                else:
+                    self.threshold[rows, i] = 0.0
+                    self.strictness[rows, i] = 0.0
+                    self.unconditional[rows, i] = True
+                    (self.dir_h if to_all else self.us_h)[rows, i] += pb.weight_pledge[rows]
+                    (self.ru_dir_h if to_all else self.ru_h)[rows, i] += pb.weight_pledge[rows]
+        elif kind == "basing_deal":
+            i = idx(v.host)
+            self._conclude_deal(rows, np.full(rows.size, i), v.price[rows])
+            troops = v.troops[rows]
+            more = troops > 0
+            if more.any():
+                self._order(e.slot, rows[more], troops[more], v.duration_months, t)
+        elif kind == "eu_budget":
+            self.eu_budget[rows] *= v.multiplier[rows]
+        elif kind == "sovereign_c2":
+            self.c2_years[rows] = v.years[rows]
+            self.c2_funding[rows] = np.maximum(self.c2_funding[rows], v.funding_share[rows])
+            self.c2_programme[rows] = True
+        elif kind == "halt_deployment":
+            h = idx(v.host)
+            w = credibility.troop_signal_weight(v.troops[rows], pb.troops_per_signal[rows], pb.weight_costly[rows])
+            self.us_f[rows, h] += w
+            self.ru_f[rows, h] += w
+        elif kind == "trade_coercion":
+            self.growth_penalty[rows] += v.growth_cost[rows] * (v.tariff_to - v.tariff_from) / 10.0
+            self.attachment_strain[rows] += v.alignment_strain[rows]
+            self.dir_f[rows] += pb.weight_rhetoric[rows, None]
+        elif kind == "exit_notice":
+            self.exit_notice[rows] = True
+            self.dir_f[rows] += pb.weight_costly[rows, None]
+            self.ru_dir_f[rows] += pb.weight_costly[rows, None]
+        elif kind == "threat_shock":
+            self.absorption[rows] = np.clip(self.absorption[rows] + v.absorption_change[rows], 0.0, 1.0)
+            self.threat_multiplier[rows] *= 1.0 + v.threat_change[rows]
+        else:  # pragma: no cover - the schema admits no other kind
+            raise ValueError(f"unknown event kind {kind!r}")
+
+    # ---- troop orders -------------------------------------------------------------------------
+    def _order(self, slot: int, rows: np.ndarray, troops: np.ndarray, months: int, t: int) -> None:
+        """Patron.order_move: an order goes to the back of the run's list (created month, then
+        the scenario's event order)."""
+        self.order_active[rows, slot] = True
+        self.order_left[rows, slot] = troops
+        self.order_tranche[rows, slot] = posture.monthly_tranche(troops, months)
+        self.order_key[rows, slot] = t * len(self.slot_host) + slot
+
+    def _signal_troops(self, rows: np.ndarray, allies: np.ndarray, troops: np.ndarray) -> None:
+        """AllianceModel.signal_troops for pairs (run, ally)."""
+        pb = self.pb
+        w = credibility.troop_signal_weight(troops, pb.troops_per_signal[rows], pb.weight_costly[rows])
+        pos, neg = troops > 0, troops < 0
+        r, i = rows[pos], allies[pos]
+        self.us_h[r, i] += w[pos]
+        self.ru_h[r, i] += w[pos]
+        r, i = rows[neg], allies[neg]
+        self.us_f[r, i] += w[neg]
+        self.ru_f[r, i] += w[neg] * self.pd.withdrawal_as_opportunity[r]
+
+    def _carry_out_orders(self) -> None:
+        """Phase 2a (Patron.carry_out_orders): every run's orders in its list order."""
+        active = self.order_active
+        if not active.any():
+            return
+        S = active.shape[1]
+        key = np.where(active, self.order_key, np.iinfo(np.int64).max)
+        sequence = np.argsort(key, axis=1, kind="stable")
+        for position in range(S):
+            slot = sequence[:, position]
+            on = active[self.rows, slot]
+            if not on.any():
+                break
+            rows = np.flatnonzero(on)
+            slot = slot[rows]
+            amount = np.minimum(self.order_tranche[rows, slot], self.order_left[rows, slot])
+            host, dest = self.slot_host[slot], self.slot_dest[slot]
+            moved = amount.copy()
+            home = host < 0
+            if home.any():
+                self.troops_home[rows[home]] -= amount[home]
+            if not home.all():
+                r, h = rows[~home], host[~home]
+                perm, rot, out = posture.move_troops(self.perm[r, h], self.rot[r, h], amount[~home])
+                self.perm[r, h], self.rot[r, h] = perm, rot
+                moved[~home] = out
+                self._signal_troops(r, h, -out)
+            home = dest < 0
+            if home.any():
+                self.troops_home[rows[home]] += moved[home]
+            if not home.all():
+                r, d = rows[~home], dest[~home]
+                self.rot[r, d] += moved[~home]
+                self._signal_troops(r, d, moved[~home])
+            self.order_left[rows, slot] -= amount
+        self.order_active &= self.order_left > 1e-9
+        self._troops_total = None
+
+    def _restate_policy(self) -> None:
+        """Phase 2b (Patron.restate_policy). Adding zero changes no sum, so all-zero terms are
+        skipped."""
+        w = self.pb.weight_rhetoric[:, None]
+        if self.strictness.any():
+            ws = w * self.strictness
+            self.dir_f += ws
+            self.ru_dir_f += ws
+        if self.unconditional.any():
+            wu = w * self.unconditional
+            self.us_h += wu
+            self.ru_h += wu
+
+    # ---- beliefs ----------------------------------------------------------------------------
+    def _update_beliefs(self) -> None:
+        """Phase 3 (Ally.update_beliefs, Adversary.update_beliefs): received evidence is
+        direct + sum_j r_ij e_j (credibility.received_evidence), then a Beta update."""
+        lam = self.pb.forgetting[:, None]
+        us_h, us_f, eu_h, eu_f = self.rep_ally.weighted_sum(self.evidence[0:4])
+        ru_h, ru_f = self.rep_adv.weighted_sum(self.evidence[4:6])
+        self.cred_a, self.cred_b = credibility.beta_update(self.cred_a, self.cred_b, self.dir_h + us_h,
+                                                           self.dir_f + us_f, lam)
+        self.sol_a, self.sol_b = credibility.beta_update(self.sol_a, self.sol_b, 0.0 + eu_h, 0.0 + eu_f, lam)
+        self.will_a, self.will_b = credibility.beta_update(self.will_a, self.will_b, self.ru_dir_h + ru_h,
+                                                           self.ru_dir_f + ru_f, lam)
+        self.evidence.fill(0.0)
+        self._beliefs()
+
+    def _beliefs(self) -> None:
+        """The Beta means (Ally.credibility, Ally.solidarity, Adversary.belief_us_will), which
+        change only when beliefs are updated."""
+        self.cred = credibility.beta_mean(self.cred_a, self.cred_b)
+        self.sol = credibility.beta_mean(self.sol_a, self.sol_b)
+        self.ru_belief = credibility.beta_mean(self.will_a, self.will_b)
+
+    # ---- choices ----------------------------------------------------------------------------
+    def _choose_strategy(self, u: np.ndarray) -> None:
+        """Phase 4a (Ally.choose_strategy) for the (run, ally) pairs that reconsider."""
+        pa, n = self.pa, self.n
+        flat = np.flatnonzero(u[:, self.layout["reconsider"]] < pa.reconsider_rate[:, None])
+        if flat.size == 0:
+            return
+        rr, ii = np.divmod(flat, n)
+        c = self.cred.take(flat)
+        room = np.maximum(self.ceiling.take(flat) - self.share.take(flat), 0.1)
+        utilities = strategy.strategy_utilities(
+            c, self.sol.take(flat), self.exposure.take(flat) * self.threat_ratio[rr],
+            strategy.deal_gain(c, self.pp.will_deal_weight[rr]),
+            self.pp.deal_price[rr] / room, self.last_share_with_deal[rr],
+            self.europeanist[ii], self.russia_leaning[ii], self.last_european_usable[rr],
+            self.attachment_strain[rr],
+            collective_attachment=pa.collective_attachment[rr], deal_threat_weight=pa.deal_threat_weight[rr],
+            deal_gap_weight=pa.deal_gap_weight[rr], deal_price_weight=pa.deal_price_weight[rr],
+            peer_weight=pa.peer_weight[rr], autonomy_weight=pa.autonomy_weight[rr],
+            accommodation_weight=pa.accommodation_weight[rr],
+        )
+        probs = strategy.logit_probabilities(utilities, pa.logit_temperature[rr])
+        choice = strategy.draw_choice(probs, u[rr, self.layout["strategy"].start + ii])
+        self.strategy.put(flat, choice)
+        ends = flat[(choice != strategy.DEAL) & self.holds.take(flat)]  # leaving the deal strategy ends the deal
+        self.holds.put(ends, False)
+        self.deal_floor.put(ends, 0.0)
+
+    def _decide_compliance(self, u: np.ndarray) -> None:
+        """Phase 4b (Ally.decide_compliance), each January and in the first month."""
+        pa = self.pa
+        pressure = self.strictness * (self.threshold > 0)
+        p = spending.compliance_probability(pa.compliance_base[:, None], pa.compliance_pressure[:, None], pressure,
+                                            pa.compliance_peer[:, None], self.last_share_complying[:, None])
+        out = self.exempt | (self.strategy == strategy.ACCOMMODATION)
+        self.complies = ~out & (u[:, self.layout["compliance"]] < p)
+
+    def _conclude_deal(self, rows: np.ndarray, allies: np.ndarray, price: np.ndarray) -> None:
+        """AllianceModel.conclude_deal for pairs (run, ally)."""
+        self.holds[rows, allies] = True
+        self.strategy[rows, allies] = strategy.DEAL
+        self.deal_floor[rows, allies] = np.minimum(self.ceiling[rows, allies], self.share[rows, allies] + price)
+        w = self.pb.weight_pledge[rows]
+        self.dir_h[rows, allies] += w
+        self.ru_h[rows, allies] += w
+
+    def _answer_deal_requests(self, u: np.ndarray) -> None:
+        """Phase 4d (Patron.answer_deal_requests)."""
+        asks = (self.strategy == strategy.DEAL) & ~self.holds
+        if not asks.any():
+            return
+        rr, ii = np.nonzero(asks & (u[:, self.layout["deal"]] < self.pp.deal_appetite[:, None]))
+        if rr.size:
+            self._conclude_deal(rr, ii, self.pp.deal_price[rr])
+
+    # ---- spending and forces -----------------------------------------------------------------
+    def _us_reach_value(self) -> np.ndarray:
+        local = self.perm + self.rot
+        hub_staged = (self.hub * local).sum(axis=-1)
+        forces = patron.forces_in_reach(local, hub_staged[:, None], self.pl.reinforcement_reach[:, None])
+        return patron.response_effectiveness(forces, self.pp.response_force_scale[:, None])
+
+    def _us_protection(self) -> np.ndarray:
+        return self.pp.protection_value[:, None] * self.start_spending * self.us_effectiveness / self.protection0
+
+    def _in_reach(self) -> None:
+        """The model's two proximity sums, sum_j w_ij q_j (spending, for European protection)
+        and sum_j w_ij K_j (1 - D_j) (usable capability, for Europe's response). Both read the
+        state as the previous month left it (nothing changes spending, capability or
+        dependence between the end of a month and the phases that use them), so they are
+        computed together, once a month."""
+        self.usable = self.cap * (1.0 - self.dep)
+        sums = self.proximity.dense_sum(np.stack([self.gdp * self.share / 100.0, self.usable]))
+        self.spending_in_reach, self.usable_in_reach = sums[0], sums[1]
+
+    def _european_protection(self) -> np.ndarray:
+        return self.pa.solidarity_value[:, None] * self.start_spending * self.spending_in_reach / self.in_reach0
+
+    def _update_forces(self) -> None:
+        """AllianceModel._update_forces."""
+        self.us_effectiveness = self._us_reach_value()
+        # the true solidarity (a parameter), not the allies' belief in it
+        in_reach = self.usable + self.pl.solidarity[:, None] * self.usable_in_reach
+        usable_force = self.adv_cap * (1.0 - self.absorption)
+        russian = (usable_force * self.threat_multiplier)[:, None] * self.exposure
+        balance = in_reach / np.maximum(russian, 1e-9)
+        pd = self.pd
+        self.europe_response = deterrence.europe_response(balance, pd.europe_response_midpoint[:, None],
+                                                          pd.europe_response_steepness[:, None])
+        self.threat_ratio = usable_force * self.threat_multiplier / self.usable0
+
+    def _set_spending(self, year: float) -> None:
+        """Phase 4c (Ally.set_spending)."""
+        pa = self.pa
+        s_in = spending.spill_in(self.private_share, self.cred, self._us_protection(), self.sol,
+                                 self.european_protection)
+        alpha = spending.threatened_alpha(self.alpha0, self.threat_ratio[:, None], self.exposure,
+                                          pa.threat_sensitivity[:, None])
+        q = spending.best_response(self.gdp, s_in, alpha)
+        floor = spending.pledge_floor(self.start_share, pa.pledge_target[:, None], year, self.start_year,
+                                      pa.pledge_year[:, None])
+        target = spending.target_share(100.0 * q / self.gdp, floor, self.complies, self.deal_floor, self.ceiling)
+        self.share = spending.adjust_share(self.share, target, pa.adjustment_speed[:, None], pa.max_ramp[:, None])
+
+    # ---- Russia's move ----------------------------------------------------------------------
+    def _choose_move(self, u: np.ndarray):
+        """Phase 5 (Adversary.choose_move)."""
+        pd = self.pd
+        r = deterrence.believed_response(self.ru_belief, self.us_effectiveness, self.europe_response)
+        probe_u, inc_u = deterrence.move_utilities(
+            r, probe_gain=pd.probe_gain[:, None], probe_cost=pd.probe_cost[:, None],
+            incursion_gain=pd.incursion_gain[:, None], incursion_cost=pd.incursion_cost[:, None])
+        probs = deterrence.move_probabilities(probe_u, inc_u, pd.inaction_utility, pd.logit_temperature)
+        index = strategy.draw_choice(probs, u[:, self.layout["move"].start])
+        return deterrence.decode_move(index, self.n)
+
+    def _resolve(self, kind: np.ndarray, target: np.ndarray, u: np.ndarray, t: int) -> None:
+        """Phase 6 (AllianceModel._resolve, Patron.will, Recorder.move) for runs that moved."""
+        rows = np.flatnonzero(kind != deterrence.NOTHING)
+        if rows.size == 0:
+            return
+        tg, kind = target[rows], kind[rows]
+        pp = self.pp
+        will = patron.will_to_defend(
+            self.share[rows, tg], self.threshold[rows, tg], self.strictness[rows, tg],
+            self.holds[rows, tg].astype(float), self.perm[rows, tg] + self.rot[rows, tg],
+            pp.attention[rows], self.exit_notice[rows].astype(float),
+            base=pp.will_base[rows], payment_weight=pp.will_payment_weight[rows],
+            conditionality_penalty=pp.conditionality_penalty[rows], deal_weight=pp.will_deal_weight[rows],
+            tripwire_weight=pp.will_tripwire_weight[rows], distraction_weight=pp.will_distraction_weight[rows],
+            exit_penalty=pp.exit_will_penalty[rows],
+        )
+        us, europe = deterrence.resolve(u[rows, self.layout["us_response"].start],
+                                        u[rows, self.layout["europe_response"].start],
+                                        will, self.us_effectiveness[rows, tg], self.europe_response[rows, tg])
+        w = self.pb.weight_costly[rows]
+        self.us_h[rows[us], tg[us]] += w[us]
+        self.ru_h[rows[us], tg[us]] += w[us]
+        self.us_f[rows[~us], tg[~us]] += w[~us]
+        self.ru_f[rows[~us], tg[~us]] += w[~us]
+        self.eu_h[rows[europe], tg[europe]] += w[europe]
+        self.eu_f[rows[~europe], tg[~europe]] += w[~europe]
+        probe = kind == deterrence.PROBE
+        self.moves[rows[probe], 0] += 1
+        self.probes_unanswered[rows[probe & ~us]] += 1
+        self.moves[rows[~probe], 1] += 1
+        failed = rows[~probe & ~(us | europe)]
+        self.failures[failed] += 1
+        self.first_failure[failed] = np.where(np.isnan(self.first_failure[failed]), t, self.first_failure[failed])
+
+    # ---- accumulation -----------------------------------------------------------------------
+    def _accumulate(self, t: int, january: bool) -> None:
+        """Phase 7 (EuropeanPillar.step, Ally.accumulate, Adversary.accumulate)."""
+        pa, pl = self.pa, self.pl
+        funding = np.minimum(1.0, self.c2_funding + self.last_autonomy_gdp_share)
+        self.ring[t % self.ring_len] = self.gdp * self.share / 100.0 / 12.0
+        slot = (t - self.lag) % self.ring_len
+        delivered = np.where((t >= self.lag)[:, None], self.ring[slot, self.rows], self.pipeline0)
+        dep_rate = pa.depreciation[:, None]
+        self.cap = capability.accumulate(self.cap, delivered, dep_rate)
+        self.dep = capability.reduce_dependence(self.dep, pl.initial_enabler_dependence[:, None],
+                                                pl.min_enabler_dependence[:, None], self.c2_years[:, None],
+                                                funding[:, None])
+        self.gdp = capability.grow(self.gdp, (pa.gdp_growth - self.growth_penalty)[:, None])
+        self.adv_cap = capability.accumulate(self.adv_cap, self.adv_gdp * self.adv_share / 100.0 / 12.0,
+                                             pa.depreciation)
+        if january:
+            self.absorption = np.maximum(0.0, self.absorption - self.pd.absorption_decay)
+        self.adv_gdp = capability.grow(self.adv_gdp, pa.gdp_growth)
+
+    # ---- records ----------------------------------------------------------------------------
+    def _snapshot(self) -> None:
+        """outcomes.snapshot: last month's aggregates that agents react to."""
+        n = self.n
+        self.last_share_with_deal = self.holds.sum(axis=-1) / n
+        self.last_share_complying = self.complies.sum(axis=-1) / n
+        usable = py_sum(self.usable)
+        self.last_european_usable = np.minimum(1.0, usable / np.maximum(self.adv_cap, 1e-9))
+        autonomy = self.strategy == strategy.AUTONOMY
+        self.last_autonomy_gdp_share = (self.gdp * autonomy).sum(axis=-1) / self.gdp.sum(axis=-1)
+
+    def _record(self, t: int) -> None:
+        """outcomes.Recorder.record."""
+        d, g = self.series, self.groups
+        cred, ru = self.cred, self.ru_belief
+        share, gdp, strat, cap, dep = self.share, self.gdp, self.strategy, self.cap, self.dep
+        d["credibility_allies"][t] = cred.mean(axis=-1)
+        # fancy indexing leaves the memory order open: make rows contiguous, so that the mean
+        # sums in numpy's pairwise order as the model's 1-d mean does
+        d["credibility_eastern_flank"][t] = np.ascontiguousarray(cred[:, g["eastern_flank"]]).mean(axis=-1)
+        d["credibility_frontline"][t] = np.ascontiguousarray(cred[:, g["frontline"]]).mean(axis=-1)
+        d["credibility_western"][t] = np.ascontiguousarray(cred[:, g["western"]]).mean(axis=-1)
+        d["russia_belief_us_will"][t] = ru.mean(axis=-1)
+        d["russia_belief_eastern_flank"][t] = np.ascontiguousarray(ru[:, g["eastern_flank"]]).mean(axis=-1)
+        d["allies_with_deal"][t] = self.holds.sum(axis=-1)
+        d["cohesion"][t] = strategy.cohesion(strat)
+        d["allies_collective"][t] = (strat == strategy.COLLECTIVE).sum(axis=-1)
+        d["allies_autonomy"][t] = (strat == strategy.AUTONOMY).sum(axis=-1)
+        d["allies_accommodation"][t] = (strat == strategy.ACCOMMODATION).sum(axis=-1)
+        gs = (gdp * share).sum(axis=-1)
+        gsum = gdp.sum(axis=-1)
+        d["spending_bn"][t] = gs / 100.0
+        d["spending_share"][t] = gs / gsum
+        d["allies_at_2pct"][t] = (share >= 2.0 - 1e-9).sum(axis=-1)
+        d["allies_at_pledge"][t] = (share >= self.pa.pledge_target[:, None] - 1e-9).sum(axis=-1)
+        d["capability_ratio"][t] = cap.sum(axis=-1) / self.adv_cap
+        d["usable_capability_ratio"][t] = self.usable.sum(axis=-1) / self.adv_cap
+        d["enabler_dependence"][t] = (gdp * dep).sum(axis=-1) / gsum
+        if self._troops_total is None:  # unchanged while no troops move
+            self._troops_total = py_sum(self.perm + self.rot)
+        d["us_troops_europe"][t] = self._troops_total
+        d["probes"][t] = self.moves[:, 0]
+        d["incursions"][t] = self.moves[:, 1]
+
+    # ---- the run ----------------------------------------------------------------------------
+    def run(self, draws: np.ndarray) -> None:
+        """All months (AllianceModel.step); ``draws`` holds each run's chance stream
+        [months, runs, 4n + 3], the model's month-by-month draws in one block."""
+        T = self.T
+        series = {name: np.full((T, self.R), np.nan) for name in outcomes.SERIES}  # month-major while running
+        self.series = series
+        for t in range(T):
+            u = draws[t]
+            january = (self.start_month0 + t) % 12 == 0
+            year = self.start_year + (self.start_month0 + t + 0.5) / 12.0
+            self._fire_events(t)                                   # 1
+            self._carry_out_orders()                               # 2
+            self._restate_policy()
+            self._update_beliefs()                                 # 3
+            self._choose_strategy(u)                               # 4
+            if january or t == 0:
+                self._decide_compliance(u)
+            self._answer_deal_requests(u)
+            self.european_protection = self._european_protection()
+            self._set_spending(year)
+            self._update_forces()
+            kind, target = self._choose_move(u)                    # 5
+            self.moves[:] = 0.0
+            self._resolve(kind, target, u, t)                      # 6
+            self._accumulate(t, january)                           # 7
+            self._in_reach()
+            self._snapshot()                                       # 8
+            self._record(t)
+        self.series = {name: np.ascontiguousarray(v.T) for name, v in series.items()}  # [runs, months]
+
+    def outcomes(self) -> tuple[list[str], np.ndarray]:
+        """(names, [runs, outcomes]): the model's outcome definitions evaluated on all runs."""
+        s = self.series
+        rec = SimpleNamespace(probes_unanswered=self.probes_unanswered, failures=self.failures,
+                              first_failure=self.first_failure)
+        cols = {name: np.broadcast_to(np.asarray(fn(s, rec), dtype=float), (self.R,))
+                for name, fn in outcomes._OUTCOME_FNS.items()}
+        kinds = [e.kind for e in self.events]
+        hosts = [e.host for e in self.events]
+        announced = [bool(getattr(e.v, "announce", True)) for e in self.events]
+        fired = np.where(self.fired_month >= 0, self.fired_month.astype(float), np.inf)
+
+        def first(match):
+            """Month of the first announced event whose (kind, host) matches, NaN if none
+            (as outcomes.signposts reads the event log; an event fires at most once)."""
+            which = [k for k in range(len(self.events)) if announced[k] and match(kinds[k], hosts[k])]
+            if not which:
+                return np.full(self.R, np.nan)
+            m = fired[:, which].min(axis=1)
+            return np.where(np.isinf(m), np.nan, m)
+
+        for name, v in outcomes.signpost_values(self.spec, s, self.n, first).items():
+            cols[name] = np.broadcast_to(v, (self.R,))
+        names = outcomes.outcome_names(self.spec)
+        return names, np.stack([cols[name] for name in names], axis=1)
+
+
+# ------------------------------------------------------------------------------------------------
+# Entry points
+
+_DRAW_BUFFER: dict[tuple[int, ...], np.ndarray] = {}
+
+
+def _draw_block(seeds: Sequence[int], months: int, k: int) -> np.ndarray:
+    """Each run's chance stream (the model's ``default_rng(seed)``) as [months, runs, k], so
+    that a month's draws are contiguous. The buffer is kept between batches: first touching
+    100 MB of fresh pages costs more than drawing into them."""
+    shape = (months, len(seeds), k)
+    buf = _DRAW_BUFFER.get(shape)
+    if buf is None:
+        _DRAW_BUFFER.clear()
+        buf = _DRAW_BUFFER[shape] = np.empty(shape)
+    return Streams(seeds).fill(buf, axis=1)
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    """Arrays of a batch: parameters [runs, parameters], outcomes [runs, outcomes] and, when
+    kept, series {name: [runs, months]}."""
+
+    seeds: np.ndarray
+    parameter_names: list[str]
+    parameters: np.ndarray
+    outcome_names: list[str]
+    outcomes: np.ndarray
+    series: dict[str, np.ndarray] | None
+
+
+def simulate(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None,
+             *, series: bool = True) -> EnsembleResult:
+    """Run every seed of ``seeds`` in one batch; raises if anything fails (see :func:`run_fast`
+    for per-run failures). ``series=False`` drops the monthly series (sweeps of millions)."""
+    with np.errstate(all="ignore"):  # lanes of runs a step does not concern may hold inf/NaN
+        batch = _Batch(scenario, seeds, fixed)
+        batch.run(_draw_block(batch.seeds, batch.T, batch.k_draws))
+        names, values = batch.outcomes()
+    return EnsembleResult(np.array(batch.seeds, dtype=np.uint64), batch.names, batch.values, names, values,
+                          batch.series if series else None)
+
+
+def _results(res: EnsembleResult) -> list[RunResult]:
+    out = []
+    keys = list(res.series) if res.series else []
+    stacked = np.stack([res.series[k] for k in keys], axis=1) if keys else None
+    for r, seed in enumerate(res.seeds.tolist()):
+        series = {}
+        if stacked is not None:
+            own = stacked[r].copy()  # one copy per run, so a run's arrays do not pin the batch
+            series = {k: own[j] for j, k in enumerate(keys)}
+        out.append(RunResult(seed=seed, parameters=dict(zip(res.parameter_names, res.parameters[r].tolist(), strict=True)),
+                             outcomes=dict(zip(res.outcome_names, res.outcomes[r].tolist(), strict=True)),
+                             series=series))
+    return out
+
+
+@engine("fast")
+def run_fast(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None,
+             *, batch: int = BATCH) -> list[RunResult | RunFailure]:
+    """The "fast" engine for :func:`sim.runner.run_chunk`: one result or failure per seed, the
+    same as the Mesa engine's. A batch that raises is rerun one seed at a time, so the failing
+    runs are recorded with their seeds and the others still succeed (with the same results:
+    nothing couples the runs of a batch)."""
+    out: list[RunResult | RunFailure] = []
+    seeds = [int(s) for s in seeds]
+    for first in range(0, len(seeds), batch):
+        part = seeds[first:first + batch]
+        try:
+            out.extend(_results(simulate(scenario, part, fixed)))
+        except Exception:
+            for seed in part:
+                try:
+                    out.extend(_results(simulate(scenario, [seed], fixed)))
+                except Exception as exc:  # a failing run is data, not a crash
+                    out.append(RunFailure(seed, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"))
+    return out
