@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -184,10 +185,7 @@ def run_task(ctx: Context, task: Task) -> dict:
     """Run one task and write its shards; return a small status record."""
     scenario = ctx.scenarios[task.scenario]
     runs, series, failed = [], [], 0
-    for point, reps in _by_point(task.start, task.stop, ctx.replications):
-        seed_point = int(ctx.design.seed_points[point])
-        seeds = [run_seed(ctx.seed, rep, seed_point) for rep in reps]
-        out = run_chunk(scenario, seeds, fixed=ctx.design.fixed(task.scenario, point), engine=ctx.engine)
+    for point, reps, seeds, out in _run_points(ctx, task):
         results = [r if isinstance(r, RunResult) else None for r in out]
         errors = [r.error if isinstance(r, RunFailure) else None for r in out]
         failed += sum(e is not None for e in errors)
@@ -204,6 +202,40 @@ def run_task(ctx: Context, task: Task) -> dict:
     # The runs shard is written last: its presence says the whole task is on disk.
     atomic_write_table(pa.concat_tables(runs), shards / f"{task.name}.runs.parquet")
     return {"task": task.name, "runs": task.runs, "failed": failed}
+
+
+def _run_points(ctx: Context, task: Task) -> Iterator[tuple[int, list[int], list[int], list]]:
+    """(design point, replications, seeds, results) of a task's runs.
+
+    One ``run_chunk`` call per design point; or, when the engine says it takes per-run values
+    (``per_run_fixed = True`` on its function: ``fixed`` values may be arrays, one value per
+    seed) and every point sets the same parameters, one call for the whole task, so a
+    vectorised engine is not held to one run per call by a Sobol or Latin hypercube design.
+    """
+    scenario = ctx.scenarios[task.scenario]
+    groups = []
+    for point, reps in _by_point(task.start, task.stop, ctx.replications):
+        seed_point = int(ctx.design.seed_points[point])
+        groups.append((point, reps, [run_seed(ctx.seed, rep, seed_point) for rep in reps],
+                       ctx.design.fixed(task.scenario, point)))
+    same_names = len({tuple(fixed) for *_, fixed in groups}) == 1
+    if len(groups) > 1 and same_names and _takes_per_run_fixed(ctx.engine):
+        seeds = [s for _, _, group_seeds, _ in groups for s in group_seeds]
+        fixed = {name: np.concatenate([np.full(len(g[1]), g[3][name]) for g in groups]) for name in groups[0][3]}
+        out = run_chunk(scenario, seeds, fixed=fixed, engine=ctx.engine)
+        k = 0
+        for point, reps, group_seeds, _ in groups:
+            yield point, reps, group_seeds, out[k:k + len(reps)]
+            k += len(reps)
+        return
+    for point, reps, group_seeds, fixed in groups:
+        yield point, reps, group_seeds, run_chunk(scenario, group_seeds, fixed=fixed, engine=ctx.engine)
+
+
+def _takes_per_run_fixed(engine: str) -> bool:
+    if engine not in ENGINES and engine == "fast":
+        default_engine()  # registers it
+    return bool(getattr(ENGINES.get(engine), "per_run_fixed", False))
 
 
 _WORKER_CONTEXT: Context | None = None

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -263,3 +264,56 @@ def test_sweep_and_summarize_from_the_command_line(experiment, tmp_path, capsys)
         assert (out / "summary" / f"{name}.csv").exists() and (out / "summary" / f"{name}.parquet").exists()
     assert main(["summarize", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+LHS = """\
+name: lhs
+title: "A Latin hypercube, one run per point"
+scenarios: [status_quo, troops_to_poland]
+replications: 1
+seed: 3
+timeseries_runs: 0
+outcomes: [deals_final]
+design: {kind: lhs, points: 20, parameters: {patron.attention: prior, patron.deal_price: {low: 0, high: 1}}}
+"""
+
+
+@pytest.fixture
+def vector_engines():
+    """The same toy engine twice: once run a design point at a time, once taking per-run values."""
+    calls = {"one_point": 0, "per_run": 0}
+
+    def make(key):
+        def chunk(scenario, seeds, fixed=None):
+            calls[key] += 1
+            n = len(seeds)
+            a, p = (np.broadcast_to(np.asarray(fixed[k], dtype=float), (n,)) for k in
+                    ("patron.attention", "patron.deal_price"))
+            return [runner.RunResult(s, {"patron.attention": float(a[i]), "patron.deal_price": float(p[i])},
+                                     {"deals_final": float(a[i] + 2 * p[i] + s % 7)}, {})
+                    for i, s in enumerate(seeds)]
+        return chunk
+
+    runner.engine("one_point_for_test")(make("one_point"))
+    per_run = make("per_run")
+    per_run.per_run_fixed = True
+    runner.engine("per_run_for_test")(per_run)
+    yield calls
+    del runner.ENGINES["one_point_for_test"], runner.ENGINES["per_run_for_test"]
+
+
+def test_an_engine_taking_per_run_values_gets_whole_tasks_with_the_same_results(vector_engines, tmp_path):
+    path = tmp_path / "lhs.yaml"
+    path.write_text(LHS)
+    exp = load_experiment(path)
+    run_sweep(exp, tmp_path / "a", engine="one_point_for_test", chunk=10, progress=False)
+    run_sweep(exp, tmp_path / "b", engine="per_run_for_test", chunk=10, progress=False)
+    assert vector_engines == {"one_point": 40, "per_run": 4}  # 2 scenarios x 20 points; 2 x 2 tasks
+    runs_a = pq.read_table(tmp_path / "a" / "runs.parquet")
+    runs_b = pq.read_table(tmp_path / "b" / "runs.parquet")
+    assert runs_a.column_names == runs_b.column_names  # (the metadata differ: they name the engine)
+    for name in runs_a.column_names:
+        a, b = (t[name].to_numpy(zero_copy_only=False) for t in (runs_a, runs_b))
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+    design = pq.read_table(tmp_path / "a" / "design.parquet").to_pydict()
+    assert runs_a["patron.deal_price"].to_pylist() == design["patron.deal_price"]
