@@ -215,6 +215,35 @@ def cmd_summarize(args) -> int:
     return 0
 
 
+# ---- report and compare (sim.report) ---------------------------------------------------------
+
+
+def _report_errors(fn):
+    """Run a report command; a result folder or odds file it cannot use is bad input (exit 2)."""
+    from sim.report import ReportInputError
+
+    try:
+        return fn()
+    except ReportInputError as err:
+        raise BadInput(str(err)) from None
+
+
+def cmd_report(args) -> int:
+    from sim.report import build_report
+
+    out = _report_errors(lambda: build_report(Path(args.folder), odds=args.odds))
+    print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from sim.report import compare
+
+    out = _report_errors(lambda: compare([Path(f) for f in args.folders], _out_dir(Path(args.out)), odds=args.odds))
+    print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
+    return 0
+
+
 # ---- entry point ------------------------------------------------------------------------------
 
 
@@ -292,6 +321,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap resamples for Sobol intervals (default 999; 0: none)")
     p.add_argument("--outcomes", help="comma-separated outcomes (default: every outcome kept)")
     p.set_defaults(func=cmd_summarize)
+
+    # ---- report and compare
+    p = sub.add_parser("report", help="figures, tables and an HTML page of a result folder",
+                       description="Write DIR/report/: fan charts, forest plots of outcomes and paired "
+                                   "differences, heatmaps of two-parameter sweeps, Sobol indices, a tile map of "
+                                   "the allies, tables in CSV, Markdown and LaTeX, and index.html. The same "
+                                   "results give byte-identical files.")
+    p.add_argument("folder", help="a result folder from 'deterrence run' or 'deterrence sweep'")
+    p.add_argument("--odds", help="CSV of market prices for signposts (columns signpost, price, source, date)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("compare", help="one report comparing several result folders",
+                       description="The report of 'deterrence report' for several result folders side by side.")
+    p.add_argument("folders", nargs="+", help="result folders from 'deterrence run' or 'deterrence sweep'")
+    p.add_argument("--out", required=True, help="folder for the report")
+    p.add_argument("--odds", help="CSV of market prices for signposts (columns signpost, price, source, date)")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

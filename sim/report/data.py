@@ -1,0 +1,464 @@
+"""Reading result folders for a report, and the small statistics the report shows.
+
+Intervals (stated in every caption):
+- a probability (a 0/1 outcome or a signpost): share of runs, Wilson 95% interval;
+- a mean: t-based 95% confidence interval of the mean across runs;
+- a paired difference against the status quo: runs paired by replication and seed (common
+  random numbers), mean of the differences with its t-based 95% interval;
+- over time: median, 50% and 90% bands of the runs themselves (spread, not confidence).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.outcomes import OUTCOMES, SERIES
+from sim.report.style import REFERENCE, scenario_order
+from sim.summary import wilson_interval
+
+MAX_GROUPS = 8
+KEYS = ("_folder", "design_point", "replication")
+ALLY_COLUMN = re.compile(r"^ally\.([A-Z]{3})\.(.+)$")
+"""Per-ally outcomes, if a result folder has them: ``ally.<ISO3>.<metric>`` (e.g. ``ally.POL.deal``)."""
+
+
+class ReportInputError(Exception):
+    """A result folder or an odds file the report cannot use; the message says why."""
+
+
+@dataclass
+class Results:
+    """One or more result folders, read and joined, with runs put in comparison groups."""
+
+    folders: list[Path]
+    runs: pd.DataFrame                    # successful runs, one row each, with 'group'
+    failed: pd.DataFrame                  # failed runs (seed and error kept)
+    series: pd.DataFrame                  # monthly rows of the runs that kept time series
+    manifests: dict[str, dict]            # folder label -> manifest.json
+    design: pd.DataFrame | None = None
+    sobol: pd.DataFrame | None = None
+    groups: list[str] = field(default_factory=list)
+    group_by: str = "scenario"
+    signpost_labels: dict[str, str] = field(default_factory=dict)
+    start: str | None = None
+    design_kind: str | None = None        # from a sweep's manifest: none, arms, grid, lhs, sobol
+    design_parameters: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str | None:
+        """The group that differences are taken against: the status quo, when present."""
+        return REFERENCE if REFERENCE in self.groups else None
+
+    def n_runs(self, group: str) -> int:
+        return int((self.runs["group"] == group).sum())
+
+    def n_series_runs(self, group: str) -> int:
+        if "group" not in self.series:  # a sweep that kept no monthly series
+            return 0
+        rows = self.series[self.series["group"] == group]
+        return len(rows.drop_duplicates(list(KEYS)))
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # a truncated or foreign file: say which one
+        raise ReportInputError(f"{path}: cannot be read as Parquet ({type(err).__name__}: {err})") from None
+
+
+def _read_folder(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.DataFrame | None, Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportInputError(f"{folder}: no such folder (give a folder written by 'deterrence run' or 'deterrence sweep')")
+    runs_path = folder / "runs.parquet"
+    if not runs_path.is_file():
+        raise ReportInputError(f"{folder}: no runs.parquet here; is it a folder written by 'deterrence run' or 'deterrence sweep'?")
+    runs = _read_parquet(runs_path)
+    missing = {"scenario", "replication", "status"} - set(runs.columns)
+    if missing:
+        raise ReportInputError(f"{runs_path}: missing column(s) {', '.join(sorted(missing))}")
+    series_path = folder / "timeseries.parquet"
+    series = _read_parquet(series_path) if series_path.is_file() else pd.DataFrame()
+    manifest = {}
+    if (folder / "manifest.json").is_file():
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except json.JSONDecodeError as err:
+            raise ReportInputError(f"{folder / 'manifest.json'}: not valid JSON ({err})") from None
+    design = _read_parquet(folder / "design.parquet") if (folder / "design.parquet").is_file() else None
+    return runs, series, manifest, design, folder / "summary"
+
+
+def _folder_labels(folders: list[Path]) -> list[str]:
+    """Short unique labels for folders: their names, with the parent added when names repeat."""
+    labels = [f.resolve().name for f in folders]
+    if len(set(labels)) < len(labels):
+        labels = [f"{f.resolve().parent.name}/{f.resolve().name}" for f in folders]
+    if len(set(labels)) < len(labels):
+        labels = [f"{lab} #{i + 1}" for i, lab in enumerate(labels)]
+    return labels
+
+
+def load_results(folders: list[Path]) -> Results:
+    """Read result folders (one from ``run`` or ``sweep``, or several to compare)."""
+    folders = [Path(f) for f in folders]
+    if not folders:
+        raise ReportInputError("no result folder given")
+    labels = _folder_labels(folders)
+    parts = [_read_folder(f) for f in folders]
+    # The same scenario in two folders (say two seeds) must stay apart: name it by its folder.
+    seen: dict[str, int] = {}
+    for runs, *_ in parts:
+        for name in runs["scenario"].unique():
+            seen[name] = seen.get(name, 0) + 1
+    runs_all, series_all, designs, sobols, manifests = [], [], [], [], {}
+    for label, (runs, series, manifest, design, summary) in zip(labels, parts, strict=True):
+        rename = {s: f"{s} ({label})" for s in runs["scenario"].unique() if seen[s] > 1}
+        for df in (runs, series):
+            if len(df):
+                df.insert(0, "_folder", label)
+                df["scenario"] = df["scenario"].replace(rename)
+        if "design_point" not in runs:
+            runs["design_point"] = 0
+        if len(series) and "design_point" not in series:
+            series["design_point"] = 0
+        runs_all.append(runs)
+        series_all.append(series)
+        manifests[label] = manifest
+        if design is not None:
+            design = design.copy()
+            design.insert(0, "_folder", label)
+            designs.append(design)
+        sobol = read_sobol(summary)
+        if sobol is not None:
+            sobols.append(sobol)
+    runs = pd.concat(runs_all, ignore_index=True, sort=False)
+    series = pd.concat([s for s in series_all if len(s)], ignore_index=True, sort=False) if any(
+        len(s) for s in series_all) else pd.DataFrame(columns=[*KEYS, "scenario", "month"])
+    design = pd.concat(designs, ignore_index=True, sort=False) if designs else None
+    res = Results(folders=folders, runs=runs[runs["status"] == "ok"].copy(),
+                  failed=runs[runs["status"] != "ok"].copy(), series=series, manifests=manifests,
+                  design=design, sobol=pd.concat(sobols, ignore_index=True) if sobols else None)
+    if res.runs.empty:
+        raise ReportInputError(f"{', '.join(map(str, folders))}: no successful run to report on")
+    kinds = {m.get("design", {}).get("kind") for m in manifests.values() if isinstance(m.get("design"), dict)}
+    if len(kinds) == 1 and len(folders) == 1:
+        d = next(iter(manifests.values()))["design"]
+        res.design_kind = d.get("kind")
+        res.design_parameters = [p for p in d.get("parameters", []) if res.design is not None and p in res.design]
+    _assign_groups(res)
+    res.signpost_labels = _signpost_labels(manifests)
+    res.start = _start_month(res, manifests)
+    return res
+
+
+def _assign_groups(res: Results) -> None:
+    """Runs are compared by scenario (pooled over the design points of a grid, Latin hypercube
+    or Sobol design); a sweep of named arms is compared by arm (and scenario, if several)."""
+    res.group_by = "scenario"
+    res.runs["group"] = res.runs["scenario"].astype(str)
+    if res.design_kind == "arms" and res.design is not None and "label" in res.design:
+        on = ["_folder", "design_point"] + (["scenario"] if "scenario" in res.design.columns else [])
+        arms = res.design[[*on, "label"]].drop_duplicates(on).rename(columns={"label": "_arm"})
+        res.runs = res.runs.merge(arms, on=on, how="left")
+        several = res.runs["scenario"].nunique() > 1
+        arm = res.runs["_arm"].fillna("").astype(str)
+        res.runs["group"] = (res.runs["scenario"].astype(str) + " / " + arm) if several else arm
+        res.runs = res.runs.drop(columns="_arm")
+        res.group_by = "arm"
+    if len(res.series) and "month" in res.series:
+        keys = ["_folder", "scenario", "design_point"]
+        lookup = res.runs[[*keys, "group"]].drop_duplicates(keys)
+        res.series = res.series.merge(lookup, on=keys, how="left")
+        res.series["group"] = res.series["group"].fillna(res.series["scenario"]).astype(str)
+    res.groups = scenario_order(res.runs["group"].unique())
+
+
+def _signpost_labels(manifests: dict[str, dict]) -> dict[str, str]:
+    """Signpost id -> label, from the scenarios recorded in the manifests."""
+    out: dict[str, str] = {}
+
+    def visit(node):
+        if isinstance(node, dict):
+            for sp in node.get("signposts", []) if isinstance(node.get("signposts"), list) else []:
+                if isinstance(sp, dict) and "id" in sp and sp.get("label"):
+                    out.setdefault(sp["id"], str(sp["label"]))
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    for label in sorted(manifests):
+        visit(manifests[label])
+    return out
+
+
+def _start_month(res: Results, manifests: dict[str, dict]) -> str | None:
+    if len(res.series) and "date" in res.series:
+        first = res.series.loc[res.series["month"] == 0, "date"]
+        if len(first):
+            return str(sorted(first.unique())[0])
+    for label in sorted(manifests):
+        start = manifests[label].get("scenario", {}).get("resolved", {}).get("start")
+        if start:
+            return str(start)
+    return None
+
+
+def read_sobol(summary: Path) -> pd.DataFrame | None:
+    """Sobol indices from a summary folder, as long rows (outcome, parameter, index, estimate,
+    low, high) with index 'S1' (first order) or 'ST' (total). Wide tables (S1, S1_low, ...,
+    or SALib's S1_conf half-widths) and long ones (index, estimate, low, high) are read."""
+    if not Path(summary).is_dir():
+        return None
+    files = sorted(p for p in Path(summary).iterdir() if "sobol" in p.name.lower() and p.suffix in (".parquet", ".csv"))
+    files.sort(key=lambda p: p.suffix != ".parquet")  # the Parquet copy first when both exist
+    if not files:
+        return None
+    df = _read_parquet(files[0]) if files[0].suffix == ".parquet" else pd.read_csv(files[0])
+    return normalise_sobol(df, files[0])
+
+
+def normalise_sobol(df: pd.DataFrame, where: Path | str = "sobol table") -> pd.DataFrame:
+    cols = {c.lower(): c for c in df.columns}
+    param = next((cols[c] for c in ("parameter", "factor", "name", "input") if c in cols), None)
+    if "outcome" not in cols or param is None:
+        raise ReportInputError(f"{where}: a Sobol table needs 'outcome' and 'parameter' columns")
+    rows = []
+    scen = df[cols["scenario"]].astype(str) if "scenario" in cols else pd.Series("", index=df.index)
+    if "first_order" in cols or "total_order" in cols:  # the layout of 'deterrence summarize'
+        for idx, k in (("S1", "first"), ("ST", "total")):
+            if f"{k}_order" in cols:
+                rows.append(pd.DataFrame({
+                    "scenario": scen, "outcome": df[cols["outcome"]], "parameter": df[param], "index": idx,
+                    "estimate": df[cols[f"{k}_order"]].astype(float),
+                    "low": df[cols[f"{k}_low"]].astype(float) if f"{k}_low" in cols else np.nan,
+                    "high": df[cols[f"{k}_high"]].astype(float) if f"{k}_high" in cols else np.nan}))
+        return pd.concat(rows, ignore_index=True)
+    if "index" in cols:
+        kind = df[cols["index"]].astype(str).str.lower().map(
+            {"s1": "S1", "first": "S1", "first_order": "S1", "st": "ST", "total": "ST", "total_order": "ST"})
+        est = df[cols.get("estimate", cols.get("value", ""))] if ("estimate" in cols or "value" in cols) else None
+        if est is None or "low" not in cols or "high" not in cols:
+            raise ReportInputError(f"{where}: a long Sobol table needs estimate, low and high columns")
+        out = pd.DataFrame({"scenario": scen, "outcome": df[cols["outcome"]], "parameter": df[param], "index": kind,
+                            "estimate": est, "low": df[cols["low"]], "high": df[cols["high"]]})
+        return out.dropna(subset=["index"]).reset_index(drop=True)
+    for idx in ("S1", "ST"):
+        k = idx.lower()
+        if k not in cols:
+            continue
+        est = df[cols[k]].astype(float)
+        if f"{k}_low" in cols and f"{k}_high" in cols:
+            lo, hi = df[cols[f"{k}_low"]].astype(float), df[cols[f"{k}_high"]].astype(float)
+        elif f"{k}_conf" in cols:
+            lo, hi = est - df[cols[f"{k}_conf"]].astype(float), est + df[cols[f"{k}_conf"]].astype(float)
+        else:
+            lo = hi = pd.Series(np.nan, index=df.index)
+        rows.append(pd.DataFrame({"scenario": scen, "outcome": df[cols["outcome"]], "parameter": df[param], "index": idx,
+                                  "estimate": est, "low": lo, "high": hi}))
+    if not rows:
+        raise ReportInputError(f"{where}: no S1 or ST column in the Sobol table")
+    return pd.concat(rows, ignore_index=True)
+
+
+# ---- names, labels and units (from the registries in sim.outcomes) -------------------------------
+
+
+def _resolve_same(registry: dict, name: str) -> str:
+    """A description, with 'the same, X' spelt out from the entry it refers back to."""
+    names = list(registry)
+    text = registry[name].description.rstrip(".")
+    if text.lower().startswith("the same"):
+        i = names.index(name)
+        base = next((registry[n].description.rstrip(".") for n in reversed(names[:i])
+                     if not registry[n].description.lower().startswith("the same")), "")
+        rest = text[len("the same"):].lstrip(" ,:")
+        text = f"{base} ({rest})" if rest else base
+    return text[:1].upper() + text[1:]
+
+
+def is_probability(name: str) -> bool:
+    """A 0/1 outcome, reported as a probability."""
+    if name.startswith("signpost."):
+        return not name.endswith(".month")
+    return name in OUTCOMES and OUTCOMES[name].unit == "0/1"
+
+
+def label(name: str, res: Results | None = None) -> str:
+    """The readable name of an outcome, series or signpost."""
+    if name in OUTCOMES:
+        text = _resolve_same(OUTCOMES, name)
+        if text.startswith("1 if "):  # a 0/1 outcome reads as an event: name it, then say what it is
+            text = f"{name.replace('_', ' ').capitalize()}: {text[5:]}"
+        return text
+    if name in SERIES:
+        return _resolve_same(SERIES, name)
+    if name.startswith("signpost."):
+        sid = name.split(".")[1]
+        text = (res.signpost_labels.get(sid) if res else None) or sid.replace("_", " ")
+        return f"Signpost: {text}" + (" (month)" if name.endswith(".month") else "")
+    return name
+
+
+def unit(name: str) -> str:
+    if name in OUTCOMES:
+        return "probability" if OUTCOMES[name].unit == "0/1" else OUTCOMES[name].unit
+    if name in SERIES:
+        return SERIES[name].unit
+    if name.startswith("signpost."):
+        return "months" if name.endswith(".month") else "probability"
+    return parameter_unit(name)
+
+
+def parameter_unit(name: str) -> str:
+    """The unit of a scenario parameter (dotted name), read from the scenario schema."""
+    from sim.scenario import Scenario
+
+    parts = name.split(".")
+    if len(parts) == 2 and parts[0] in Scenario.model_fields:
+        section = Scenario.model_fields[parts[0]].annotation
+        info = getattr(section, "model_fields", {}).get(parts[1])
+        extra = getattr(info, "json_schema_extra", None) or {}
+        if isinstance(extra, dict) and extra.get("unit"):
+            return str(extra["unit"])
+    field_name = parts[-1]
+    if field_name == "troops":
+        return "troops"
+    if field_name in ("monthly",):
+        return "probability per month"
+    if field_name in ("years",):
+        return "years"
+    description = _event_field_description(field_name)
+    for text in ("% of GDP", "0-1"):
+        if text in description:
+            return text
+    return "as in the scenario file"
+
+
+def _event_field_description(field_name: str) -> str:
+    import typing
+
+    from sim.scenario import Scenario
+
+    for member in typing.get_args(typing.get_args(Scenario.model_fields["events"].annotation)[0]):
+        for cls in (member, *typing.get_args(member)):
+            info = getattr(cls, "model_fields", {}).get(field_name)
+            if info is not None and info.description:
+                return info.description
+    return ""
+
+
+def display(group: str) -> str:
+    """How a scenario or arm is named in figures and tables."""
+    return group.replace("_", " ")
+
+
+# ---- statistics -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float
+    high: float
+    n: int
+
+
+def probability(x) -> Estimate:
+    """Share of runs with 1, with the Wilson 95% interval."""
+    x = np.asarray(x, float)
+    x = x[~np.isnan(x)]
+    k = round(float(x.sum()))
+    lo, hi = wilson_interval(k, x.size)
+    return Estimate(k / x.size if x.size else math.nan, lo, hi, int(x.size))
+
+
+def mean(x) -> Estimate:
+    """Mean across runs with its t-based 95% confidence interval."""
+    x = np.asarray(x, float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    m = float(x.mean())
+    if x.size < 2:
+        return Estimate(m, math.nan, math.nan, int(x.size))
+    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return Estimate(m, m - half, m + half, int(x.size))
+
+
+def estimate(res: Results, group: str, name: str) -> Estimate:
+    x = res.runs.loc[res.runs["group"] == group, name] if name in res.runs else []
+    return probability(x) if is_probability(name) else mean(x)
+
+
+def paired(res: Results, group: str, name: str) -> tuple[Estimate, bool]:
+    """Difference of ``group`` against the reference for outcome ``name``.
+
+    Runs are paired when they share replication and seed (common random numbers); when no run
+    pairs up the difference of the two means is given with Welch's interval, and False returned.
+    """
+    ref = res.reference
+    cols = ["replication", "seed"] if "seed" in res.runs else ["replication"]
+    a = res.runs.loc[res.runs["group"] == group, [*cols, name]]
+    b = res.runs.loc[res.runs["group"] == ref, [*cols, name]]
+    both = a.merge(b, on=cols, suffixes=("", "_ref")).dropna()
+    if len(both) >= 2:
+        return mean(both[name].to_numpy(float) - both[f"{name}_ref"].to_numpy(float)), True
+    x, y = a[name].dropna().to_numpy(float), b[name].dropna().to_numpy(float)
+    if x.size < 2 or y.size < 2:
+        return Estimate(math.nan, math.nan, math.nan, 0), False
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    d = float(x.mean() - y.mean())
+    se = math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1)) if se > 0 else 1.0
+    half = float(stats.t.ppf(0.975, dof) * se)
+    return Estimate(d, d - half, d + half, int(min(x.size, y.size))), False
+
+
+def bands(res: Results, group: str, name: str) -> pd.DataFrame | None:
+    """Per month: 5th, 25th, 50th, 75th and 95th percentiles of ``name`` across runs."""
+    rows = res.series[res.series["group"] == group]
+    if rows.empty or name not in rows:
+        return None
+    wide = rows.pivot_table(index=list(KEYS), columns="month", values=name, aggfunc="first")
+    q = np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    return pd.DataFrame(q.T, index=wide.columns.astype(int), columns=["p5", "p25", "p50", "p75", "p95"])
+
+
+def ally_outcomes(res: Results) -> list[str]:
+    """Metrics that a result folder gives per ally (``ally.<ISO3>.<metric>`` columns)."""
+    metrics = {m.group(2) for c in res.runs.columns if (m := ALLY_COLUMN.match(c))}
+    return sorted(metrics)
+
+
+def sha256_of_sources(manifests: dict[str, dict]) -> list[tuple[str, str, str]]:
+    """(folder, file, sha256) of every scenario or experiment file named in the manifests."""
+    out: set[tuple[str, str, str]] = set()
+
+    def visit(label, node):
+        if isinstance(node, dict):
+            if isinstance(node.get("sha256"), str) and isinstance(node.get("file"), str):
+                out.add((label, node["file"], node["sha256"]))
+            for key, value in node.items():
+                if key != "files":  # the result files' own hashes are listed separately
+                    visit(label, value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(label, value)
+
+    for label, manifest in manifests.items():
+        visit(label, manifest)
+    return sorted(out)

@@ -1,0 +1,102 @@
+"""The report's look: the project matplotlib style, one fixed colour and marker per scenario,
+and saving figures so that the same results give byte-identical files.
+
+Colours are Okabe and Ito's colour-blind-safe palette (Okabe & Ito 2008, "Color Universal
+Design"); continuous values use viridis, which stays ordered for the common colour-vision
+deficiencies and in greyscale.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # the report never opens a window; Agg renders the same on every machine
+
+import matplotlib.pyplot as plt
+
+STYLE_FILE = Path(__file__).with_name("deterrence.mplstyle")
+
+# The shipped futures in the brief's order, each with one colour and marker for every figure.
+# The status quo is the reference: black, so that it reads as the baseline in print as well.
+SCENARIO_COLOURS: dict[str, str] = {
+    "status_quo": "#000000",
+    "troops_to_poland": "#0072B2",      # Future 1: blue
+    "further_withdrawals": "#D55E00",   # Future 2: vermillion
+    "europe_accelerates": "#009E73",    # Future 3: bluish green
+    "unconditional_poland": "#CC79A7",  # the brief's "what would change this": reddish purple
+}
+SCENARIO_MARKERS: dict[str, str] = {
+    "status_quo": "o", "troops_to_poland": "s", "further_withdrawals": "^",
+    "europe_accelerates": "D", "unconditional_poland": "v",
+}
+# Unknown names (user scenarios, sweep arms) draw from the rest of Okabe-Ito, then Paul Tol's
+# "muted" scheme (also colour-blind-safe); yellow comes last as it is faint on white.
+FALLBACK_COLOURS = ("#E69F00", "#56B4E9", "#332288", "#117733", "#882255", "#44AA99",
+                    "#999933", "#AA4499", "#88CCEE", "#CC6677", "#DDCC77", "#F0E442")
+FALLBACK_MARKERS = ("P", "X", "h", "<", ">", "p", "*", "d")
+REFERENCE = "status_quo"
+BAND_ALPHA = {90: 0.16, 50: 0.34}
+
+
+def _fallback_index(name: str) -> int:
+    # crc32, not hash(): Python salts str hashes per process, colours must not change.
+    return zlib.crc32(name.encode("utf-8")) % len(FALLBACK_COLOURS)
+
+
+def scenario_colours(names: Iterable[str]) -> dict[str, str]:
+    """A colour for each name: the fixed one for shipped scenarios, else a stable pick from the
+    fallback palette (the next free one when two unknown names in one figure collide)."""
+    names = list(dict.fromkeys(names))
+    out = {n: SCENARIO_COLOURS[n] for n in names if n in SCENARIO_COLOURS}
+    used = set(out.values())
+    for name in sorted(n for n in names if n not in out):
+        i = _fallback_index(name)
+        for step in range(len(FALLBACK_COLOURS)):
+            colour = FALLBACK_COLOURS[(i + step) % len(FALLBACK_COLOURS)]
+            if colour not in used:
+                break
+        out[name] = colour
+        used.add(colour)
+    return {n: out[n] for n in names}
+
+
+def scenario_marker(name: str) -> str:
+    """The marker of a scenario in dot and forest plots (shapes tell scenarios apart in greyscale)."""
+    if name in SCENARIO_MARKERS:
+        return SCENARIO_MARKERS[name]
+    return FALLBACK_MARKERS[zlib.crc32(name.encode("utf-8")) % len(FALLBACK_MARKERS)]
+
+
+def scenario_order(names: Iterable[str]) -> list[str]:
+    """Shipped scenarios in the brief's order first, then the others alphabetically."""
+    names = set(names)
+    known = [n for n in SCENARIO_COLOURS if n in names]
+    return known + sorted(n for n in names if n not in SCENARIO_COLOURS)
+
+
+@contextmanager
+def report_style() -> Iterator[None]:
+    """Matplotlib settings of the report, restored afterwards."""
+    with plt.style.context(str(STYLE_FILE)):
+        yield
+
+
+PNG_METADATA = {"Software": None}
+PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
+
+
+def save_figure(fig, stem: Path) -> list[Path]:
+    """Write ``stem.png`` (300 dpi) and ``stem.pdf`` (TrueType fonts embedded) without any
+    timestamp or software version, so that regenerating gives identical bytes; close ``fig``."""
+    stem = Path(stem)
+    png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
+    with report_style():  # savefig reads pdf.fonttype and the like at save time
+        fig.savefig(png, dpi=300, metadata=PNG_METADATA)
+        fig.savefig(pdf, metadata=PDF_METADATA)
+    plt.close(fig)
+    return [png, pdf]

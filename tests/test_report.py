@@ -1,0 +1,303 @@
+"""Reports: files and captions, byte-identical regeneration, LaTeX tables, the HTML page in
+headless Chromium, sweeps (heatmaps, Sobol indices), market odds, colours and the tile map.
+
+One small results folder is made per session: three scenarios x 12 runs x 24 months (each a
+temporary scenario that extends a shipped one with a 24-month horizon), the runs of the three
+folders combined into one as a sweep of several scenarios would be.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration import ALLIES
+from sim.cli import main
+from sim.report import ReportInputError, build_report, compare
+from sim.report import data as D
+from sim.report.figures import TILE_GRID
+from sim.report.style import FALLBACK_COLOURS, SCENARIO_COLOURS, scenario_colours
+from sim.report.tables import latex_escape
+
+SCENARIOS = ("status_quo", "troops_to_poland", "further_withdrawals")
+RUNS, MONTHS = 12, 24
+ODDS_EXAMPLE = Path(__file__).resolve().parents[1] / "experiments" / "odds_example.csv"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _short_run(name: str, folder: Path, scenarios: Path) -> Path:
+    from sim.loading import load_scenario
+    from sim.montecarlo import run_monte_carlo
+
+    path = scenarios / f"{name}_{MONTHS}m.yaml"  # not {name}.yaml: "extends: {name}" would find itself
+    path.write_text(f"extends: {name}\nname: {name}\ntitle: '{name}, {MONTHS} months'\n"
+                    f"horizon_months: {MONTHS}\n")
+    out = folder / name
+    run_monte_carlo(load_scenario(path), out, runs=RUNS, seed=3, progress=False,
+                    source={"file": str(path), "sha256": "0" * 64})
+    return out
+
+
+def combine(folders: list[Path], out: Path) -> Path:
+    """One folder holding the runs of several run folders, as a sweep of several scenarios."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("runs.parquet", "timeseries.parquet"):
+        pd.concat([pd.read_parquet(f / name) for f in folders], ignore_index=True).to_parquet(out / name)
+    manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
+    merged = {**manifests[0], "scenarios": [m["scenario"] for m in manifests]}
+    merged.pop("scenario")
+    (out / "manifest.json").write_text(json.dumps(merged, indent=2, sort_keys=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def run_folders(tmp_path_factory) -> list[Path]:
+    base = tmp_path_factory.mktemp("runs")
+    scenarios = tmp_path_factory.mktemp("scenarios")
+    return [_short_run(name, base, scenarios) for name in SCENARIOS]
+
+
+@pytest.fixture(scope="session")
+def combined(run_folders, tmp_path_factory) -> Path:
+    return combine(run_folders, tmp_path_factory.mktemp("combined") / "results")
+
+
+@pytest.fixture(scope="session")
+def report(combined) -> Path:
+    return build_report(combined, odds=ODDS_EXAMPLE)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ---- what a report holds ----------------------------------------------------------------------
+
+
+def test_report_has_every_figure_in_png_and_pdf_with_a_caption(report):
+    figures = report / "figures"
+    for name in ("fan_credibility", "fan_deals", "fan_cohesion", "fan_spending", "fan_capability",
+                 "fan_enablers", "forest_probabilities", "forest_means", "differences_probabilities",
+                 "differences_means", "map_allies", "odds"):
+        assert (figures / f"{name}.png").stat().st_size > 10_000, name
+        assert (figures / f"{name}.pdf").read_bytes().startswith(b"%PDF"), name
+        caption = (figures / f"{name}.txt").read_text()
+        assert re.search(r"\d+ runs", caption), (name, caption)
+        assert "interval" in caption or "90%" in caption, (name, caption)
+    png = (figures / "fan_deals.png").read_bytes()
+    width = int.from_bytes(png[16:20], "big")
+    assert width == round(6.5 * 300), "PNG at 300 dpi, 6.5 inches wide"
+
+
+def test_pdf_embeds_truetype_fonts_and_no_dates(report):
+    pdf = (report / "figures" / "forest_means.pdf").read_bytes()
+    assert b"/FontFile2" in pdf, "fonts embedded as TrueType (pdf.fonttype 42)"
+    assert b"/CreationDate" not in pdf and b"/ModDate" not in pdf
+
+
+def test_regenerating_gives_byte_identical_files(combined, report, tmp_path):
+    first = _files(report)
+    build_report(combined, odds=ODDS_EXAMPLE)
+    second = _files(report)
+    assert first.keys() == second.keys()
+    changed = [name for name in first if first[name] != second[name]]
+    assert not changed, f"files that changed on regeneration: {changed}"
+
+
+def test_tables_have_units_runs_and_intervals(report):
+    outcomes = pd.read_csv(report / "tables" / "outcomes.csv")
+    assert {"unit", "runs", "estimate", "low", "high", "interval"} <= set(outcomes.columns)
+    assert (outcomes["runs"] == RUNS).all()
+    assert set(outcomes["scenario"]) == set(SCENARIOS)
+    diffs = pd.read_csv(report / "tables" / "differences.csv")
+    assert set(diffs["scenario"]) == {"troops_to_poland", "further_withdrawals"}
+    assert diffs["paired"].all(), "runs pair up by replication and seed"
+    md = (report / "tables" / "outcomes.md").read_text()
+    assert "| Outcome (unit) | Scenario | Runs |" in md
+
+
+def test_paired_difference_is_the_mean_of_run_by_run_differences(combined):
+    res = D.load_results([combined])
+    e, paired = D.paired(res, "further_withdrawals", "cohesion_final")
+    runs = pd.read_parquet(combined / "runs.parquet").set_index(["scenario", "replication"])["cohesion_final"]
+    expected = (runs["further_withdrawals"] - runs["status_quo"]).mean()
+    assert paired and e.value == pytest.approx(expected) and e.low < e.value < e.high
+
+
+def test_html_is_offline_and_states_how_to_reproduce(report):
+    html = (report / "index.html").read_text()
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    for src in re.findall(r'<img src="([^"]+)"', html):
+        assert not src.startswith("/") and (report / src).is_file(), src
+    assert "Reproducibility" in html and "Root seed" in html and "commit" in html
+    assert "Date" in html and "not recorded" in html, "no date in the manifest: said so, not the clock"
+    assert "0" * 64 in html, "the scenario files' hashes from the manifests"
+
+
+# ---- LaTeX ------------------------------------------------------------------------------------
+
+
+def test_latex_markup_uses_booktabs_and_escapes(report):
+    for tex in sorted((report / "tables").glob("*.tex")):
+        text = tex.read_text()
+        assert "\\toprule" in text and "\\midrule" in text and "\\bottomrule" in text, tex.name
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("%"))
+        body = body.replace(" & ", " ")  # the column separators
+        for math in ("$\\geq$", "$\\leq$", "$\\times$", "$-$"):
+            body = body.replace(math, "")
+        assert not re.search(r"(?<!\\)[_%&#$]", body), (tex.name, re.search(r".{30}(?<!\\)[_%&#$].{10}", body))
+    assert latex_escape("share_deterred 50% & #1 <2> ~ ^") == (
+        r"share\_deterred 50\% \& \#1 \textless{}2\textgreater{} \textasciitilde{} \textasciicircum{}")
+
+
+def test_latex_tables_compile(report, tmp_path):
+    engine = shutil.which("pdflatex") or shutil.which("lualatex")
+    if engine is None:
+        pytest.skip("no pdflatex or lualatex installed (the markup is checked by the test above)")
+    inputs = "\n".join(f"\\input{{{p.as_posix()}}}" for p in sorted((report / "tables").glob("*.tex")))
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n"
+                                      "\\usepackage{booktabs,longtable}\n\\usepackage[margin=2cm]{geometry}\n"
+                                      f"\\begin{{document}}\n{inputs}\n\\end{{document}}\n")
+    run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+# ---- the page in a browser --------------------------------------------------------------------
+
+
+def test_html_page_loads_every_image_in_headless_chromium(report, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install -e '.[test]')")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        page.goto((report / "index.html").as_uri(), wait_until="load")
+        loaded = page.eval_on_selector_all("img", "els => els.map(e => e.complete && e.naturalWidth > 0)")
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        browser.close()
+    figures = len(list((report / "figures").glob("*.png")))
+    assert len(loaded) == figures and all(loaded), loaded
+    assert not errors, errors
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+# ---- sweeps: heatmaps and Sobol indices ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def grid_sweep(run_folders, tmp_path_factory) -> Path:
+    """A stand-in for a two-parameter grid sweep: the runs of one scenario spread over a 3 x 3
+    grid (design.parquet and a manifest like those of 'deterrence sweep'), with a Sobol table."""
+    out = tmp_path_factory.mktemp("grid") / "sweep"
+    out.mkdir()
+    src = run_folders[2]
+    runs = pd.read_parquet(src / "runs.parquet")
+    runs["design_point"] = (runs["replication"] % 9).astype("int32")
+    runs.to_parquet(out / "runs.parquet")
+    series = pd.read_parquet(src / "timeseries.parquet")
+    series["design_point"] = (series["replication"] % 9).astype("int32")
+    series.to_parquet(out / "timeseries.parquet")
+    x, y = "events.germany_withdrawal.troops", "patron.conditionality_threshold"
+    points = np.arange(9)
+    pd.DataFrame({"scenario": "further_withdrawals", "design_point": points.astype("int32"), "label": None,
+                  "seed_point": points, x: 5000.0 * (points % 3) * 3, y: (points // 3).astype(float)}
+                 ).to_parquet(out / "design.parquet")
+    manifest = json.loads((src / "manifest.json").read_text())
+    manifest.update(command="sweep", design={"kind": "grid", "parameters": [x, y], "design_points": 9})
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "summary").mkdir()
+    params = ["patron.deal_price", "allies.peer_weight", "adversary.probe_gain"]
+    pd.DataFrame({"scenario": "further_withdrawals", "outcome": ["deals_final"] * 3 + ["cohesion_final"] * 3,
+                  "unit": "", "parameter": params * 2, "first_order": [0.4, 0.1, 0.0, 0.2, 0.3, 0.05],
+                  "first_low": [0.3, 0.0, -0.05, 0.1, 0.2, -0.02], "first_high": [0.5, 0.2, 0.05, 0.3, 0.4, 0.1],
+                  "total_order": [0.6, 0.2, 0.05, 0.35, 0.4, 0.1], "total_low": [0.5, 0.1, 0.0, 0.25, 0.3, 0.02],
+                  "total_high": [0.7, 0.3, 0.1, 0.45, 0.5, 0.2]}).to_csv(out / "summary" / "sobol.csv", index=False)
+    return out
+
+
+def test_grid_sweep_has_heatmap_and_sobol_bars(grid_sweep):
+    report = build_report(grid_sweep)
+    figures = report / "figures"
+    assert (figures / "heatmap_further_withdrawals.png").is_file()
+    assert (figures / "sobol.png").is_file()
+    cells = pd.read_csv(report / "tables" / "sweep_further_withdrawals.csv")
+    assert len(cells.groupby(["events.germany_withdrawal.troops", "patron.conditionality_threshold"])) == 9
+    caption = (figures / "heatmap_further_withdrawals.txt").read_text()
+    assert "runs per cell" in caption
+    sobol = pd.read_csv(report / "tables" / "sobol.csv")
+    assert set(sobol["index"]) == {"S1", "ST"}
+
+
+def test_parameter_units_come_from_the_schema():
+    assert D.parameter_unit("patron.conditionality_threshold") == "% of GDP"
+    assert D.parameter_unit("events.germany_withdrawal.troops") == "troops"
+    assert D.parameter_unit("events.payment_for_presence.threshold") == "% of GDP"
+
+
+# ---- compare and the command line -------------------------------------------------------------
+
+
+def test_compare_reports_separate_folders_side_by_side(run_folders, tmp_path):
+    out = compare(run_folders, tmp_path / "cmp")
+    outcomes = pd.read_csv(out / "tables" / "outcomes.csv")
+    assert set(outcomes["scenario"]) == set(SCENARIOS)
+    assert (out / "figures" / "differences_means.png").is_file()
+    assert "deterrence compare" in (out / "index.html").read_text()
+
+
+def test_cli_report_and_bad_input(combined, tmp_path, capsys):
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    bad = tmp_path / "odds.csv"
+    bad.write_text("signpost,price\nno_such_signpost,0.4\n")
+    assert main(["report", str(combined), "--odds", str(bad)]) == 2
+    assert "no priced signpost is in these results" in capsys.readouterr().err
+    bad.write_text("signpost,price\nus_exit_within_6_months,high\n")
+    assert main(["report", str(combined), "--odds", str(bad)]) == 2
+    assert "line 2: price 'high' is not a number" in capsys.readouterr().err
+    assert main(["compare", str(combined), str(tmp_path / "missing"), "--out", str(tmp_path / "c")]) == 2
+
+
+def test_odds_beside_simulated_probabilities(report):
+    odds = pd.read_csv(report / "tables" / "odds.csv")
+    assert set(odds["verdict"]) <= {"consistent", "model higher", "model lower"}
+    outside = odds[(odds["price"] < odds["low"]) | (odds["price"] > odds["high"])]
+    assert (outside["verdict"] != "consistent").all()
+    html = (report / "index.html").read_text()
+    assert "Where the simulation and the market disagree" in html
+
+
+# ---- colours and the tile map -----------------------------------------------------------------
+
+
+def test_each_scenario_keeps_its_colour():
+    assert scenario_colours(["further_withdrawals", "status_quo"]) == {
+        "further_withdrawals": SCENARIO_COLOURS["further_withdrawals"], "status_quo": "#000000"}
+    some = scenario_colours(["my_future", "other", "status_quo"])
+    assert some == scenario_colours(["status_quo", "other", "my_future"])
+    assert some["my_future"] in FALLBACK_COLOURS and len(set(some.values())) == 3
+
+
+def test_tile_grid_places_every_ally_once():
+    assert set(TILE_GRID) == set(ALLIES)
+    assert len(set(TILE_GRID.values())) == len(TILE_GRID)
+
+
+def test_bad_folders_say_what_is_wrong(tmp_path):
+    with pytest.raises(ReportInputError, match=r"no runs\.parquet"):
+        build_report(tmp_path)
