@@ -192,7 +192,7 @@ def cmd_sweep(args) -> int:
     rate = f", {result['runs_per_second']:.1f} runs/s" if result["runs_per_second"] else ""
     print(f"{exp.spec.name}: {result['runs']:,} runs, {result['failed']:,} failed; this call ran {result['ran']:,} "
           f"in {result['seconds']:.1f} s{rate} ({result['engine']} engine, {result['executor']}, "
-          f"{workers if result['executor'] != 'serial' else 1} worker(s))")
+          f"{result['workers']} worker(s))")
     print(f"wrote {out}/runs.parquet, timeseries.parquet, design.parquet, manifest.json; "
           f"next: deterrence summarize {out}")
     return 0

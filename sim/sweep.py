@@ -273,7 +273,10 @@ def _bounded(submit: Callable[[Task], cf.Future], tasks: Iterable[Task], window:
                 pending[submit(nxt)] = nxt
 
 
-def _execute(ctx: Context, todo: list[Task], executor: str, workers: int, scheduler: str | None) -> Iterator[dict]:
+def _execute(ctx: Context, todo: list[Task], executor: str, workers: int, scheduler: str | None,
+             info: dict) -> Iterator[dict]:
+    """Status records of ``todo`` as they finish; ``info['workers']`` says how many ran them."""
+    info["workers"] = 1 if executor == "serial" else workers
     if not todo:
         return
     if executor == "serial":
@@ -295,6 +298,7 @@ def _execute(ctx: Context, todo: list[Task], executor: str, workers: int, schedu
         try:
             shared = client.scatter(ctx, broadcast=True)
             threads = max(1, sum(client.nthreads().values()))
+            info["workers"] = threads
             pool = client.get_executor(pure=False)
             yield from _bounded(lambda t: pool.submit(run_task, shared, t), todo, 2 * threads)
         finally:
@@ -550,20 +554,21 @@ def run_sweep(exp: LoadedExperiment, out: Path, *, workers: int = 1, executor: s
                       exp.parameters, exp.outcomes, exp.spec.timeseries_runs)
         started = time.perf_counter()
         failed_now = 0
+        info: dict = {}
         with tqdm(total=plan.runs, initial=done, desc=exp.spec.name, unit="run", disable=not progress,
                   dynamic_ncols=True, smoothing=0.05) as bar:
-            for status in _execute(ctx, todo, executor, workers, scheduler):
+            for status in _execute(ctx, todo, executor, workers, scheduler, info):
                 failed_now += status["failed"]
                 bar.update(status["runs"])
                 if failed_now:
                     bar.set_postfix(failed=failed_now, refresh=False)
         seconds = time.perf_counter() - started
         counts = consolidate(plan, out)
-        _write_manifest(plan, out, counts, executor=executor, workers=workers)
+        _write_manifest(plan, out, counts, executor=executor, workers=info.get("workers", workers))
     ran = plan.runs - done
     return {**counts, "ran": ran, "seconds": seconds, "runs_per_second": ran / seconds if seconds > 0 and ran else None,
             "tasks": len(plan.tasks), "tasks_run": len(todo), "engine": plan.engine, "executor": executor,
-            "chunk": plan.chunk}
+            "workers": info.get("workers", workers), "chunk": plan.chunk}
 
 
 def _write_manifest(plan: Plan, out: Path, counts: dict, *, executor: str, workers: int) -> None:
@@ -581,7 +586,7 @@ def _write_manifest(plan: Plan, out: Path, counts: dict, *, executor: str, worke
         "outcomes": list(exp.outcomes),
         "timeseries_runs": exp.spec.timeseries_runs,
         "seed_scheme": {"root_seed": exp.spec.seed, **SEED_SCHEME},
-        "engine": plan.engine, "executor": executor, "workers": workers if executor != "serial" else 1,
+        "engine": plan.engine, "executor": executor, "workers": workers,
         "chunk": plan.chunk, "tasks": len(plan.tasks), "fingerprint": plan.fingerprint,
         "counts": counts,
     }, files)
