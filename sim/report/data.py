@@ -51,6 +51,7 @@ class Results:
     start: str | None = None
     design_kind: str | None = None        # from a sweep's manifest: none, arms, grid, lhs, sobol
     design_parameters: list[str] = field(default_factory=list)
+    summary_info: dict = field(default_factory=dict)  # summary/manifest.json: confidence level, resamples
 
     @property
     def reference(self) -> str | None:
@@ -123,6 +124,7 @@ def load_results(folders: list[Path]) -> Results:
         for name in runs["scenario"].unique():
             seen[name] = seen.get(name, 0) + 1
     runs_all, series_all, designs, sobols, manifests = [], [], [], [], {}
+    summary_info: dict = {}
     for label, (runs, series, manifest, design, summary) in zip(labels, parts, strict=True):
         rename = {s: f"{s} ({label})" for s in runs["scenario"].unique() if seen[s] > 1}
         for df in (runs, series):
@@ -143,13 +145,16 @@ def load_results(folders: list[Path]) -> Results:
         sobol = read_sobol(summary)
         if sobol is not None:
             sobols.append(sobol)
+            if (summary / "manifest.json").is_file():
+                summary_info = json.loads((summary / "manifest.json").read_text())
     runs = pd.concat(runs_all, ignore_index=True, sort=False)
     series = pd.concat([s for s in series_all if len(s)], ignore_index=True, sort=False) if any(
         len(s) for s in series_all) else pd.DataFrame(columns=[*KEYS, "scenario", "month"])
     design = pd.concat(designs, ignore_index=True, sort=False) if designs else None
     res = Results(folders=folders, runs=runs[runs["status"] == "ok"].copy(),
                   failed=runs[runs["status"] != "ok"].copy(), series=series, manifests=manifests,
-                  design=design, sobol=pd.concat(sobols, ignore_index=True) if sobols else None)
+                  design=design, sobol=pd.concat(sobols, ignore_index=True) if sobols else None,
+                  summary_info=summary_info)
     if res.runs.empty:
         raise ReportInputError(f"{', '.join(map(str, folders))}: no successful run to report on")
     kinds = {m.get("design", {}).get("kind") for m in manifests.values() if isinstance(m.get("design"), dict)}

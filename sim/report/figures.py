@@ -148,7 +148,7 @@ def fan_chart(res: D.Results, out: Path, name: str, title: str, series: tuple[st
                             linewidth=0.8, alpha=0.75)
                 ax.plot(x, b.p50, color=col, linewidth=1.4)
                 if r == 0:
-                    ax.set_title(_wrap(D.display(g), 18), color=col, fontsize=8)
+                    ax.set_title(_wrap(D.display(g), max(18, 100 // len(groups))), color=col, fontsize=8)
                 if c == 0:
                     ax.set_ylabel(axis_unit(D.unit(sname)))
                 else:
@@ -501,6 +501,9 @@ def sobol_bars(res: D.Results, out: Path, top: int = 10, per_page: int = 3) -> l
             for k in range(len(chunk), nrows * ncols):
                 axes[k // ncols][k % ncols].set_visible(False)
             fig.legend(handles=[Patch(**st) for st in styles.values()], loc="outside upper center", ncol=2)
+        level, resamples = res.summary_info.get("confidence_level"), res.summary_info.get("bootstrap_resamples")
+        interval = (f"bootstrap {level:.0%} intervals ({resamples} resamples)" if level and resamples
+                    else "bootstrap intervals")
         number = page // per_page + 1
         total = math.ceil(len(keys) / per_page)
         name = "sobol" if number == 1 else f"sobol_{number}"
@@ -509,7 +512,7 @@ def sobol_bars(res: D.Results, out: Path, top: int = 10, per_page: int = 3) -> l
             f", part {number} of {total}" if total > 1 else "")
         caption = (f"First-order (S1: the parameter alone) and total (ST: with its interactions) Sobol indices "
                    f"of {len(chunk)} outcome(s), the {top} parameters with the largest total index first, with the "
-                   f"bootstrap 95% intervals of the sweep's summary (scipy.stats.sobol_indices). Computed from "
+                   f"{interval} of the sweep's summary (scipy.stats.sobol_indices). Computed from "
                    f"{len(res.runs)} runs; the full list is in the table 'sobol'.")
         figures.append(_save(fig, out, name, title, caption))
     return figures
