@@ -289,6 +289,9 @@ def forest_means(res: D.Results, out: Path, difference: bool = False) -> Figure 
                             markersize=3.8, linewidth=1.0, capsize=1.5)
             if difference:
                 ax.axvline(0, color="#000000", linewidth=0.8)
+                lo, hi = ax.get_xlim()  # keep zero, and a marker sitting on it, off the panel's edge
+                pad = 0.05 * (hi - lo)
+                ax.set_xlim(min(lo, -pad), max(hi, pad))
             ax.set_yticks(-np.arange(len(groups)), [D.display(g) for g in groups] if k % ncols == 0 else [])
             ax.tick_params(axis="y", length=0)
             ax.set_ylim(-len(groups) + 0.4, 0.6)
