@@ -29,6 +29,7 @@ import json
 import multiprocessing
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -244,6 +245,16 @@ _WORKER_CONTEXT: Context | None = None
 def _init_worker(ctx: Context) -> None:
     global _WORKER_CONTEXT
     _WORKER_CONTEXT = ctx
+    # A worker whose sweep was killed (SIGKILL included) would wait for work forever: leave
+    # with it. A task cut short writes no shard, so the resumed sweep redoes exactly that task.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent) -> None:
+    parent.join()
+    os._exit(70)
 
 
 def _run_in_worker(task: Task) -> dict:

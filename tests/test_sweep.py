@@ -130,16 +130,31 @@ def test_dask_worker_processes_get_everything_they_need_by_pickle(experiment, re
 # ---- kill, resume, lock ----------------------------------------------------------------------
 
 
-def test_killed_then_resumed_gives_the_files_of_an_uninterrupted_sweep(tmp_path):
+def tagged(tag: str) -> list[int]:
+    """Processes whose environment holds ``tag`` (Linux /proc): the sweep and its workers."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if tag.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["serial", "process"])
+def test_killed_then_resumed_gives_the_files_of_an_uninterrupted_sweep(tmp_path, workers):
     # Two-year runs, one run per task: the sweep is still running when it is killed.
     path = make(tmp_path, reps=10, months=24)
     exp = load_experiment(path)
     run_sweep(exp, tmp_path / "whole", workers=1, chunk=7, engine="mesa", progress=False)
 
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--workers", "1",
+    tag = f"DETERRENCE_KILL_TEST={os.getpid()}-{workers}-{time.monotonic_ns()}"
+    cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--workers", str(workers),
            "--chunk", "1", "--engine", "mesa", "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "DETERRENCE_KILL_TEST": tag.split("=", 1)[1]})
     shards = out / "shards"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -148,6 +163,14 @@ def test_killed_then_resumed_gives_the_files_of_an_uninterrupted_sweep(tmp_path)
         time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    if Path("/proc/self/environ").exists():  # worker processes leave with the killed sweep
+        deadline = time.monotonic() + 10
+        while tagged(tag) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        leftover = tagged(tag)
+        for pid in leftover:  # the test's own processes: do not leave them behind
+            os.kill(pid, signal.SIGKILL)
+        assert not leftover, "worker processes outlived the killed sweep"
     done = len(list(shards.glob("*.runs.parquet")))
     assert 3 <= done < 40, f"killed after {done} of 40 tasks"
     assert not (out / "manifest.json").exists()
