@@ -635,3 +635,12 @@ def test_shipped_scenarios_load_by_path_and_by_name():
         assert path.suffix == ".yaml" and path.parent.name == "scenarios"
         assert load_scenario(path) == load_scenario(path.stem)
         assert find_scenario(path.stem).resolve() == path.resolve()
+
+
+def test_mapping_as_key_is_a_problem_not_a_traceback(tmp_path):
+    path = tmp_path / "key.yaml"
+    path.write_text("name: x\ntitle: X\npatron: {{a: 1}: x}\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert any("a key must be a plain name, got a mapping" in p.message and p.line == 3
+               for p in info.value.problems)
