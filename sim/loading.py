@@ -225,9 +225,10 @@ def _convert(obj: Any, file: str, line: int | None, problems: list[Problem]) -> 
         out = {}
         for key, value in obj.items():
             key_line = _line_of(obj, key, item=False) or line
-            if isinstance(key, dict | list | tuple | set):
+            if not isinstance(key, str | int | float | bool) and key is not None:
                 # YAML allows a mapping or a list as a key; no field of ours is named that way
-                what = "a mapping" if isinstance(key, dict) else "a list"
+                what = ("a mapping" if hasattr(key, "keys") else
+                        "a list" if isinstance(key, Iterable) else type(key).__name__)
                 problems.append(Problem(file, key_line, "", f"a key must be a plain name, got {what}"))
                 continue
             out[_plain_scalar(key)] = _convert(value, file, key_line, problems)
