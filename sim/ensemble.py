@@ -198,6 +198,9 @@ class Streams:
 # ------------------------------------------------------------------------------------------------
 # Reductions over allies, bit for bit as the Mesa model computes them
 
+DENSE_CHUNK = 256
+"""Runs per chunk of a dense sum: the products of a chunk stay in cache."""
+
 
 def tree_sum(x: np.ndarray, scratch: bool = False) -> np.ndarray:
     """Sum over axis 0 in numpy's pairwise order: the bits of ``y.sum(axis=-1)`` when ``y``'s
@@ -233,74 +236,144 @@ def _pairwise(x: np.ndarray, lo: int, n: int) -> np.ndarray:
 def py_sum(x: np.ndarray) -> np.ndarray:
     """Python's ``sum()`` of floats over the last axis of [runs, n], per row: from 0 (so the
     first item exactly), then Neumaier's compensated summation (Python >= 3.12,
-    bltinmodule.c). The running sums f_k = f_(k-1) + x_k are a cumulative sum; the
-    compensation terms then follow elementwise, and their running sum is another cumulative
-    sum. Terms first, runs last, so that each step of a cumulative sum is one vector add."""
-    xt = np.ascontiguousarray(x.T)
-    f = np.cumsum(xt, axis=0)
-    prev, v, t = f[:-1], xt[1:], f[1:]
+    bltinmodule.c), every run at once. The running sums come first, term by term; the
+    compensation terms then follow from them elementwise, and are summed term by term."""
+    cols = np.ascontiguousarray(x.T)
+    f = np.empty_like(cols)
+    f[0] = cols[0]
+    for k in range(1, cols.shape[0]):
+        np.add(f[k - 1], cols[k], out=f[k])
+    prev, v, t = f[:-1], cols[1:], f[1:]
     d = np.where(np.abs(prev) >= np.abs(v), (prev - t) + v, (v - t) + prev)
-    c = np.cumsum(d, axis=0)[-1] if d.shape[0] else np.zeros(xt.shape[1:])
+    # c = (0 + d_1) + d_2 + ...: a reduction over the first axis of a C-ordered array runs
+    # term by term (only a reduction along contiguous memory sums pairwise)
+    c = d.sum(axis=0) if d.shape[0] else np.zeros(cols.shape[1])
     total = f[-1]
     return np.where((c != 0) & np.isfinite(c), total + c, total)
 
 
-class AllyMatrix:
-    """An [allies, allies] matrix per run (reputation or proximity), kept in two layouts:
-    run-major rows for gathering columns, and runs-last for dense sums."""
+def _first_pair(a: np.ndarray, b: np.ndarray, c: np.ndarray, stop: int) -> np.ndarray:
+    """Which two of three nonzero terms at positions a < b < c numpy's pairwise sum (8 <= n <=
+    128) adds first: 0 for (a, b), 1 for (a, c), 2 for (b, c). Terms below ``stop`` go to
+    accumulator j % 8, block by block, and the accumulators are joined as
+    ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)); terms from ``stop`` on are added after
+    that, in order."""
+    pair = np.zeros(a.shape, dtype=np.int64)  # (a, b) unless all three are in the tree
+    tree = c < stop
+    ka, kb, kc = a % 8, b % 8, c % 8
 
-    def __init__(self, m: np.ndarray):
-        self.m = np.ascontiguousarray(np.transpose(m, (0, 2, 1)))  # [run, j, i]: column j of run r
-        self.t = np.ascontiguousarray(np.transpose(m, (2, 1, 0)))  # [j, i, run]
-        self.n = m.shape[-1]
+    def level(x, y):  # depth at which accumulators x and y meet (0: the same one)
+        return np.where(x == y, 0, np.where(x // 2 == y // 2, 1, np.where(x // 4 == y // 4, 2, 3)))
+
+    lab, lac, lbc = level(ka, kb), level(ka, kc), level(kb, kc)
+    pair = np.where(tree & (lac < lab) & (lac <= lbc), 1, pair)
+    pair = np.where(tree & (lbc < lab) & (lbc < lac), 2, pair)
+    return pair
+
+
+class AllyMatrix:
+    """An [allies, allies] matrix m_ij per run (reputation or proximity), for the sums
+    sum_j m_ij v_j. Kept run-major as ``m[r, j, i]`` (a target j's weights for every observer,
+    contiguous, to gather) and/or runs-last as ``t[j, i, r]`` (for dense sums)."""
+
+    def __init__(self, *, m: np.ndarray | None = None, t: np.ndarray | None = None):
+        self.m, self.t = m, t
+        self.n = (m if m is not None else t).shape[1]
         self._buf: dict[tuple, np.ndarray] = {}
+        self._chunks: list[tuple[int, np.ndarray]] | None = None
+
+    def _runs_last(self, rows: np.ndarray | None) -> np.ndarray:
+        if self.t is not None:
+            return self.t if rows is None else self.t[:, :, rows]
+        m = self.m if rows is None else self.m[rows]
+        return np.ascontiguousarray(np.transpose(m, (1, 2, 0)))
+
+    def _column(self, run: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return self.m[run, j] if self.m is not None else self.t[j, :, run]
 
     def weighted_sum(self, vs: np.ndarray) -> np.ndarray:
         """sum_j m_ij v_j per run for k vectors at once (``vs``: [k, runs, allies]), with the
         bits of ``(m * v[..., None, :]).sum(axis=-1)`` (credibility.received_evidence's sum).
 
-        Evidence is mostly zero: a run with at most two nonzero terms gets them added
-        directly (a zero changes no partial sum of the pairwise tree, and p + q is one
-        rounding wherever the tree adds them); runs with more take the full pairwise sum."""
+        Evidence is mostly zero, and a zero term changes no partial sum of numpy's pairwise
+        tree: one nonzero term is the sum; two are one addition wherever the tree makes it;
+        three are two additions, the first of the pair the tree joins first (:func:`_first_pair`).
+        Runs with more terms take the full pairwise sum."""
         k, R, n = vs.shape
         flat = vs.reshape(k * R, n)
-        nz = flat != 0.0
-        count = np.count_nonzero(nz, axis=1)
         out = np.zeros((k * R, n))
-        if not count.any():
+        where = np.flatnonzero(flat != 0.0)  # (row, term) of every nonzero term, in order (a
+        # bool array: numpy finds its nonzeros many times faster than a float array's)
+        if where.size == 0:
             return out.reshape(k, R, n)
-        run = np.tile(np.arange(R), k) if k > 1 else np.arange(R)
-        dense = np.flatnonzero(count > 2)
-        if dense.size:
-            out[dense] = self.dense_sum(flat[dense][None], run[dense])[0]
-        rows = np.flatnonzero((count > 0) & (count <= 2))
-        if rows.size:
-            nzr = nz[rows]
-            first = nzr.argmax(axis=1)
-            last = n - 1 - nzr[:, ::-1].argmax(axis=1)
-            e1 = flat[rows, first]
-            e2 = np.where(count[rows] == 2, flat[rows, last], 0.0)
-            r = run[rows]
-            out[rows] = self.m[r, first] * e1[:, None] + self.m[r, last] * e2[:, None]
+        rows, cols = np.divmod(where, n)
+        count = np.bincount(rows, minlength=k * R)
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        row = rows[starts]
+        c = count[row]
+        run = row % R
+
+        def term(sel: np.ndarray, offset: int) -> np.ndarray:
+            j = cols[starts[sel] + offset]
+            r = row[sel]
+            return self._column(run[sel], j) * flat[r, j][:, None]
+
+        one = c == 1
+        if one.any():
+            out[row[one]] = term(one, 0)
+        two = c == 2
+        if two.any():
+            out[row[two]] = term(two, 0) + term(two, 1)
+        three = c == 3
+        if three.any() and 8 <= n <= 128:
+            a, b, cc = (cols[starts[three] + o] for o in range(3))
+            pair = _first_pair(a, b, cc, n - n % 8)
+            p = [term(three, o) for o in range(3)]
+            x = np.where((pair == 2)[:, None], p[1], p[0])
+            y = np.where((pair == 0)[:, None], p[1], p[2])
+            z = np.where((pair == 0)[:, None], p[2], np.where((pair == 1)[:, None], p[1], p[0]))
+            out[row[three]] = (x + y) + z
+        else:
+            three[:] = False
+        dense = ~(one | two | three)
+        if dense.any():
+            d = row[dense]
+            out[d] = self.dense_sum(flat[d][None], run[dense])[0]
         return out.reshape(k, R, n)
 
     def dense_sum(self, vs: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """The same sums by numpy's pairwise order over every term: ``vs`` is [k, runs, allies]
-        (k vectors at once), the result [k, runs, allies]."""
-        t = self.t if rows is None else self.t[:, :, rows]
+        (k vectors at once), the result [k, runs, allies]. Runs go in chunks of
+        ``DENSE_CHUNK`` (each stored contiguous) so that the products stay in cache."""
         k, R, n = vs.shape
-        vt = np.ascontiguousarray(np.transpose(vs, (2, 0, 1)))[:, :, None, :]  # [j, k, 1, run]
-        tt = t[:, None, :, :]  # [j, 1, i, run]
+        vt = np.ascontiguousarray(np.transpose(vs, (2, 0, 1)))  # [j, k, run]
+        out = np.empty((k, R, n))
+        if rows is None and self.t is not None and R > DENSE_CHUNK:
+            if self._chunks is None:
+                self._chunks = [(a, np.ascontiguousarray(self.t[:, :, a:a + DENSE_CHUNK]))
+                                for a in range(0, R, DENSE_CHUNK)]
+            pieces = self._chunks
+        else:
+            pieces = [(0, self._runs_last(rows))]
+        for a, t in pieces:
+            b = a + t.shape[2]
+            out[:, a:b, :] = np.transpose(self._pairwise_products(t, vt[:, :, a:b]), (0, 2, 1))
+        return out
+
+    def _pairwise_products(self, t: np.ndarray, vt: np.ndarray) -> np.ndarray:
+        """sum_j t[j, i, r] v[j, k, r] in numpy's pairwise order, [k, i, r]."""
+        n, k, R = vt.shape
+        tt, vv = t[:, None, :, :], vt[:, :, None, :]  # [j, 1, i, run], [j, k, 1, run]
         if not 8 <= n <= 128:  # not the allies' case; the plain way
-            return np.ascontiguousarray(np.transpose(tree_sum(tt * vt, scratch=True), (0, 2, 1)))
-        # numpy's pairwise_sum for 8 <= n <= 128, products made block by block so the
-        # working set stays small: eight accumulators over blocks of eight terms...
+            return tree_sum(tt * vv, scratch=True)
+        # numpy's pairwise_sum for 8 <= n <= 128: eight accumulators over blocks of eight
+        # terms (products made block by block)...
         acc = self._scratch("acc", (8, k, n, R))
         tmp = self._scratch("tmp", (8, k, n, R))
-        np.multiply(tt[0:8], vt[0:8], out=acc)
+        np.multiply(tt[0:8], vv[0:8], out=acc)
         stop = n - n % 8
         for j in range(8, stop, 8):
-            acc += np.multiply(tt[j:j + 8], vt[j:j + 8], out=tmp)
+            acc += np.multiply(tt[j:j + 8], vv[j:j + 8], out=tmp)
         np.add(acc[0::2], acc[1::2], out=acc[0::2])
         np.add(acc[0::4], acc[2::4], out=acc[0::4])
         res = acc[0]
@@ -308,8 +381,8 @@ class AllyMatrix:
         # ...then the remaining terms one by one
         one = tmp[0]
         for j in range(stop, n):
-            res += np.multiply(tt[j], vt[j], out=one)
-        return np.transpose(res, (0, 2, 1)).copy()  # a copy: res lives in the scratch buffer
+            res += np.multiply(tt[j], vv[j], out=one)
+        return res  # in the scratch buffer: the caller copies it out
 
     def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         buf = self._buf.get((name, *shape))
@@ -395,6 +468,7 @@ class _Batch:
         st = {k: np.asarray(v) for k, v in init["state"].items()}
         n = self.n = len(init["iso3"])
         self.layout = draw_layout(n)
+        self.ones = np.ones(n)
         self.k_draws = self.layout["europe_response"].stop
 
         def per_run(x):
@@ -426,9 +500,12 @@ class _Batch:
         self.rot = per_run(st["troops_rotational"])
         self.dep = per_run(pl.initial_enabler_dependence[:, None])
         a, b = credibility.beta_from_mean(pb.initial_credibility[:, None], pb.initial_strength[:, None])
-        self.cred_a, self.cred_b = per_run(a), per_run(b)
+        # Beta beliefs (a, b), stacked [credibility, solidarity, Russia's belief in US will] so
+        # that one rule call updates all three
+        self.belief_a, self.belief_b = np.empty((3, R, n)), np.empty((3, R, n))
+        self.belief_a[0], self.belief_b[0] = a, b
         a, b = credibility.beta_from_mean(pb.initial_solidarity[:, None], pb.initial_strength[:, None])
-        self.sol_a, self.sol_b = per_run(a), per_run(b)
+        self.belief_a[1], self.belief_b[1] = a, b
         self.strategy = np.full((R, n), strategy.COLLECTIVE, dtype=np.int64)
         self.holds = np.zeros((R, n), dtype=bool)
         self.deal_floor = np.zeros((R, n))
@@ -455,7 +532,7 @@ class _Batch:
         self.absorption = pd.ukraine_absorption.copy()
         self.adv_cap = capability.steady_state_stock(self.adv_gdp * self.adv_share / 100.0, pa.depreciation)
         a, b = credibility.beta_from_mean(pd.initial_belief_us_will[:, None], pd.belief_strength[:, None])
-        self.will_a, self.will_b = per_run(a), per_run(b)
+        self.belief_a[2], self.belief_b[2] = a, b
         # The European pillar
         self.eu_budget = pl.eu_budget_bn.copy()
         self.c2_years = pl.c2_years.copy()
@@ -467,11 +544,13 @@ class _Batch:
         self.threat_multiplier = np.ones(R)
 
         pairwise = pairwise_distance_km(world)
-        self.rep_ally = AllyMatrix(self._reputation(distance, pb.reputation_weight, pb.similarity_range_km))
-        self.rep_adv = AllyMatrix(self._reputation(distance, pd.reputation_weight, pb.similarity_range_km))
-        proximity = np.exp(-pairwise[None, :, :] / pa.solidarity_range_km[:, None, None])
-        proximity[:, np.arange(n), np.arange(n)] = 0.0
-        self.proximity = AllyMatrix(proximity)
+        self.rep_ally = AllyMatrix(m=self._reputation(distance, pb.reputation_weight, pb.similarity_range_km))
+        self.rep_adv = AllyMatrix(m=self._reputation(distance, pd.reputation_weight, pb.similarity_range_km))
+        # the model's proximity exp(-d_ij / range) with a zero diagonal, built runs-last:
+        # t[j, i, r] = w_ij of run r
+        proximity = np.exp(-pairwise.T[:, :, None] / pa.solidarity_range_km[None, None, :])
+        proximity[np.arange(n), np.arange(n), :] = 0.0
+        self.proximity = AllyMatrix(t=proximity)
 
         # The month's evidence (model.Evidence), one array so that it is cleared at once and
         # the sums read by allies (first four) and by Russia (next two) are slices.
@@ -492,6 +571,13 @@ class _Batch:
 
         self.usable0 = self.adv_cap * (1.0 - self.absorption)
         self.threat_ratio = np.ones(R)
+        self.protection_spending = pp.protection_value[:, None] * self.start_spending
+        # Per-run parameters used every month against [runs, allies] arrays, stored full size:
+        # numpy's loops run several times faster on equal shapes than on [runs, 1] broadcasts.
+        self.forgetting = per_run(pb.forgetting[:, None])[None]
+        self._received_h, self._received_f = np.empty((3, R, n)), np.empty((3, R, n))
+        self.solidarity_spending = pa.solidarity_value[:, None] * self.start_spending
+        self._posture_changed = True  # US effectiveness depends on troops and hubs only
         self._in_reach()
         self._update_forces()
         self.protection0 = self._us_reach_value()
@@ -505,12 +591,15 @@ class _Batch:
         self._troops_total = None
 
     def _reputation(self, distance: np.ndarray, rho: np.ndarray, range_km: np.ndarray) -> np.ndarray:
-        """credibility.reputation_matrix per run; runs that share a similarity range (usually
-        all: it is a fixed parameter) share the similarity computation."""
+        """credibility.reputation_matrix per run, run-major as AllyMatrix wants it (m[r, j, i]
+        = r_ij); runs that share a similarity range (usually all: it is a fixed parameter)
+        share the similarity computation."""
         out = np.empty((self.R, self.n, self.n))
         for value in np.unique(range_km):
             rows = np.flatnonzero(range_km == value)
             out[rows] = credibility.reputation_matrix(distance, rho[rows], value)
+        if not np.array_equal(out, np.transpose(out, (0, 2, 1))):  # similarity is symmetric
+            out = np.ascontiguousarray(np.transpose(out, (0, 2, 1)))
         return out
 
     # ---- events ---------------------------------------------------------------------------
@@ -557,8 +646,8 @@ class _Batch:
             self.hazard_u[:] = st.uniforms(self.T).reshape(len(hazard), R, self.T)
 
     def _hazard_state(self, name: str, t: int):
-        if name == "share_below_threshold":
-            return (self.share < self.threshold).mean(axis=-1)
+        if name == "share_below_threshold":  # a mean of 0/1 values: the count over n, exactly
+            return self._count(self.share < self.threshold) / self.n
         if name == "share_with_deal":
             return self.last_share_with_deal
         if name == "months_elapsed":
@@ -602,6 +691,7 @@ class _Batch:
                     self.us_h[rows, dest] += w
                     self.ru_h[rows, dest] += w
             self.hub[rows, h] *= 1.0 - v.hub_loss[rows]
+            self._posture_changed = True
             self._order(e.slot, rows, troops, v.duration_months, t)
         elif kind == "guarantee":
             hosts = [idx(c) for c in v.hosts] if v.hosts else range(self.n)
@@ -713,6 +803,7 @@ class _Batch:
             self.order_left[rows, slot] -= amount
         self.order_active &= self.order_left > 1e-9
         self._troops_total = None
+        self._posture_changed = True
 
     def _restate_policy(self) -> None:
         """Phase 2b (Patron.restate_policy). Adding zero changes no sum, so all-zero terms are
@@ -731,23 +822,25 @@ class _Batch:
     def _update_beliefs(self) -> None:
         """Phase 3 (Ally.update_beliefs, Adversary.update_beliefs): received evidence is
         direct + sum_j r_ij e_j (credibility.received_evidence), then a Beta update."""
-        lam = self.pb.forgetting[:, None]
         us_h, us_f, eu_h, eu_f = self.rep_ally.weighted_sum(self.evidence[0:4])
         ru_h, ru_f = self.rep_adv.weighted_sum(self.evidence[4:6])
-        self.cred_a, self.cred_b = credibility.beta_update(self.cred_a, self.cred_b, self.dir_h + us_h,
-                                                           self.dir_f + us_f, lam)
-        self.sol_a, self.sol_b = credibility.beta_update(self.sol_a, self.sol_b, 0.0 + eu_h, 0.0 + eu_f, lam)
-        self.will_a, self.will_b = credibility.beta_update(self.will_a, self.will_b, self.ru_dir_h + ru_h,
-                                                           self.ru_dir_f + ru_f, lam)
+        honoured, failed = self._received_h, self._received_f
+        np.add(self.dir_h, us_h, out=honoured[0])
+        np.add(self.dir_f, us_f, out=failed[0])
+        # received_evidence with no direct evidence is 0.0 + the sum: the sum itself, as the
+        # sums are never -0.0
+        honoured[1], failed[1] = eu_h, eu_f
+        np.add(self.ru_dir_h, ru_h, out=honoured[2])
+        np.add(self.ru_dir_f, ru_f, out=failed[2])
+        self.belief_a, self.belief_b = credibility.beta_update(self.belief_a, self.belief_b, honoured, failed,
+                                                               self.forgetting)
         self.evidence.fill(0.0)
         self._beliefs()
 
     def _beliefs(self) -> None:
         """The Beta means (Ally.credibility, Ally.solidarity, Adversary.belief_us_will), which
         change only when beliefs are updated."""
-        self.cred = credibility.beta_mean(self.cred_a, self.cred_b)
-        self.sol = credibility.beta_mean(self.sol_a, self.sol_b)
-        self.ru_belief = credibility.beta_mean(self.will_a, self.will_b)
+        self.cred, self.sol, self.ru_belief = credibility.beta_mean(self.belief_a, self.belief_b)
 
     # ---- choices ----------------------------------------------------------------------------
     def _choose_strategy(self, u: np.ndarray) -> None:
@@ -770,7 +863,10 @@ class _Batch:
             peer_weight=pa.peer_weight[rr], autonomy_weight=pa.autonomy_weight[rr],
             accommodation_weight=pa.accommodation_weight[rr],
         )
-        probs = strategy.logit_probabilities(utilities, pa.logit_temperature[rr])
+        # Column-major: the rules' reductions over the four strategies then run down columns,
+        # many times faster than row by row; over fewer than 8 terms numpy sums in sequence
+        # either way, so the bits are those of the model's one-ally call.
+        probs = strategy.logit_probabilities(np.asfortranarray(utilities), pa.logit_temperature[rr])
         choice = strategy.draw_choice(probs, u[rr, self.layout["strategy"].start + ii])
         self.strategy.put(flat, choice)
         ends = flat[(choice != strategy.DEAL) & self.holds.take(flat)]  # leaving the deal strategy ends the deal
@@ -812,7 +908,9 @@ class _Batch:
         return patron.response_effectiveness(forces, self.pp.response_force_scale[:, None])
 
     def _us_protection(self) -> np.ndarray:
-        return self.pp.protection_value[:, None] * self.start_spending * self.us_effectiveness / self.protection0
+        """AllianceModel.us_protection for every ally: (value x starting spending) x
+        effectiveness / starting effectiveness; the first product is fixed per run."""
+        return self.protection_spending * self.us_effectiveness / self.protection0
 
     def _in_reach(self) -> None:
         """The model's two proximity sums, sum_j w_ij q_j (spending, for European protection)
@@ -825,11 +923,17 @@ class _Batch:
         self.spending_in_reach, self.usable_in_reach = sums[0], sums[1]
 
     def _european_protection(self) -> np.ndarray:
-        return self.pa.solidarity_value[:, None] * self.start_spending * self.spending_in_reach / self.in_reach0
+        """AllianceModel._european_protection: (value x starting spending) x spending in
+        reach / spending in reach at the start; the first product is fixed per run."""
+        return self.solidarity_spending * self.spending_in_reach / self.in_reach0
 
     def _update_forces(self) -> None:
-        """AllianceModel._update_forces."""
-        self.us_effectiveness = self._us_reach_value()
+        """AllianceModel._update_forces. US effectiveness (and US protection) are recomputed
+        only when troops or hubs changed: otherwise they are last month's, bit for bit."""
+        if self._posture_changed:
+            self.us_effectiveness = self._us_reach_value()
+            self._posture_changed = False
+            self.us_protection = None
         # the true solidarity (a parameter), not the allies' belief in it
         in_reach = self.usable + self.pl.solidarity[:, None] * self.usable_in_reach
         usable_force = self.adv_cap * (1.0 - self.absorption)
@@ -843,7 +947,9 @@ class _Batch:
     def _set_spending(self, year: float) -> None:
         """Phase 4c (Ally.set_spending)."""
         pa = self.pa
-        s_in = spending.spill_in(self.private_share, self.cred, self._us_protection(), self.sol,
+        if self.us_protection is None:
+            self.us_protection = self._us_protection()
+        s_in = spending.spill_in(self.private_share, self.cred, self.us_protection, self.sol,
                                  self.european_protection)
         alpha = spending.threatened_alpha(self.alpha0, self.threat_ratio[:, None], self.exposure,
                                           pa.threat_sensitivity[:, None])
@@ -862,7 +968,13 @@ class _Batch:
             r, probe_gain=pd.probe_gain[:, None], probe_cost=pd.probe_cost[:, None],
             incursion_gain=pd.incursion_gain[:, None], incursion_cost=pd.incursion_cost[:, None])
         probs = deterrence.move_probabilities(probe_u, inc_u, pd.inaction_utility, pd.logit_temperature)
-        index = strategy.draw_choice(probs, u[:, self.layout["move"].start])
+        draw = u[:, self.layout["move"].start]
+        # draw_choice picks the first k with cum P_k > u; cum P_0 = P_0, so a run whose draw is
+        # below P_0 does nothing, and only the others need the cumulative sum
+        index = np.zeros(self.R, dtype=np.int64)
+        moving = np.flatnonzero(draw >= probs[:, 0])
+        if moving.size:
+            index[moving] = strategy.draw_choice(probs[moving], draw[moving])
         return deterrence.decode_move(index, self.n)
 
     def _resolve(self, kind: np.ndarray, target: np.ndarray, u: np.ndarray, t: int) -> None:
@@ -923,12 +1035,19 @@ class _Batch:
     def _snapshot(self) -> None:
         """outcomes.snapshot: last month's aggregates that agents react to."""
         n = self.n
-        self.last_share_with_deal = self.holds.sum(axis=-1) / n
-        self.last_share_complying = self.complies.sum(axis=-1) / n
+        self.n_deals = self._count(self.holds)
+        self.last_share_with_deal = self.n_deals / n
+        self.last_share_complying = self._count(self.complies) / n
         usable = py_sum(self.usable)
         self.last_european_usable = np.minimum(1.0, usable / np.maximum(self.adv_cap, 1e-9))
         autonomy = self.strategy == strategy.AUTONOMY
-        self.last_autonomy_gdp_share = (self.gdp * autonomy).sum(axis=-1) / self.gdp.sum(axis=-1)
+        self.gdp_total = self.gdp.sum(axis=-1)
+        self.last_autonomy_gdp_share = (self.gdp * autonomy).sum(axis=-1) / self.gdp_total
+
+    def _count(self, mask: np.ndarray) -> np.ndarray:
+        """True values per run: an integer, exact in any order of summation (so a product with
+        ones, much faster than numpy's row-by-row reduction)."""
+        return mask.astype(np.float64) @ self.ones
 
     def _record(self, t: int) -> None:
         """outcomes.Recorder.record."""
@@ -936,24 +1055,25 @@ class _Batch:
         cred, ru = self.cred, self.ru_belief
         share, gdp, strat, cap, dep = self.share, self.gdp, self.strategy, self.cap, self.dep
         d["credibility_allies"][t] = cred.mean(axis=-1)
-        # fancy indexing leaves the memory order open: make rows contiguous, so that the mean
-        # sums in numpy's pairwise order as the model's 1-d mean does
-        d["credibility_eastern_flank"][t] = np.ascontiguousarray(cred[:, g["eastern_flank"]]).mean(axis=-1)
-        d["credibility_frontline"][t] = np.ascontiguousarray(cred[:, g["frontline"]]).mean(axis=-1)
-        d["credibility_western"][t] = np.ascontiguousarray(cred[:, g["western"]]).mean(axis=-1)
+        # take() gives C-ordered rows (fancy indexing leaves the memory order open), so that
+        # each mean sums in numpy's pairwise order as the model's 1-d mean does
+        d["credibility_eastern_flank"][t] = cred.take(g["eastern_flank"], axis=1).mean(axis=-1)
+        d["credibility_frontline"][t] = cred.take(g["frontline"], axis=1).mean(axis=-1)
+        d["credibility_western"][t] = cred.take(g["western"], axis=1).mean(axis=-1)
         d["russia_belief_us_will"][t] = ru.mean(axis=-1)
-        d["russia_belief_eastern_flank"][t] = np.ascontiguousarray(ru[:, g["eastern_flank"]]).mean(axis=-1)
-        d["allies_with_deal"][t] = self.holds.sum(axis=-1)
-        d["cohesion"][t] = strategy.cohesion(strat)
-        d["allies_collective"][t] = (strat == strategy.COLLECTIVE).sum(axis=-1)
-        d["allies_autonomy"][t] = (strat == strategy.AUTONOMY).sum(axis=-1)
-        d["allies_accommodation"][t] = (strat == strategy.ACCOMMODATION).sum(axis=-1)
+        d["russia_belief_eastern_flank"][t] = ru.take(g["eastern_flank"], axis=1).mean(axis=-1)
+        d["allies_with_deal"][t] = self.n_deals
+        # a share of 0/1 values is exact in any order: column-major runs it down columns
+        d["cohesion"][t] = strategy.cohesion(np.asfortranarray(strat))
+        d["allies_collective"][t] = self._count(strat == strategy.COLLECTIVE)
+        d["allies_autonomy"][t] = self._count(strat == strategy.AUTONOMY)
+        d["allies_accommodation"][t] = self._count(strat == strategy.ACCOMMODATION)
         gs = (gdp * share).sum(axis=-1)
-        gsum = gdp.sum(axis=-1)
+        gsum = self.gdp_total
         d["spending_bn"][t] = gs / 100.0
         d["spending_share"][t] = gs / gsum
-        d["allies_at_2pct"][t] = (share >= 2.0 - 1e-9).sum(axis=-1)
-        d["allies_at_pledge"][t] = (share >= self.pa.pledge_target[:, None] - 1e-9).sum(axis=-1)
+        d["allies_at_2pct"][t] = self._count(share >= 2.0 - 1e-9)
+        d["allies_at_pledge"][t] = self._count(share >= self.pa.pledge_target[:, None] - 1e-9)
         d["capability_ratio"][t] = cap.sum(axis=-1) / self.adv_cap
         d["usable_capability_ratio"][t] = self.usable.sum(axis=-1) / self.adv_cap
         d["enabler_dependence"][t] = (gdp * dep).sum(axis=-1) / gsum
@@ -971,7 +1091,7 @@ class _Batch:
         series = {name: np.full((T, self.R), np.nan) for name in outcomes.SERIES}  # month-major while running
         self.series = series
         for t in range(T):
-            u = draws[t]
+            u = np.ascontiguousarray(draws[t])  # one gather a month; then contiguous
             january = (self.start_month0 + t) % 12 == 0
             year = self.start_year + (self.start_month0 + t + 0.5) / 12.0
             self._fire_events(t)                                   # 1
@@ -1031,12 +1151,12 @@ def _draw_block(seeds: Sequence[int], months: int, k: int) -> np.ndarray:
     """Each run's chance stream (the model's ``default_rng(seed)``) as [months, runs, k], so
     that a month's draws are contiguous. The buffer is kept between batches: first touching
     100 MB of fresh pages costs more than drawing into them."""
-    shape = (months, len(seeds), k)
+    shape = (len(seeds), months, k)
     buf = _DRAW_BUFFER.get(shape)
     if buf is None:
         _DRAW_BUFFER.clear()
         buf = _DRAW_BUFFER[shape] = np.empty(shape)
-    return Streams(seeds).fill(buf, axis=1)
+    return Streams(seeds).fill(buf).transpose(1, 0, 2)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ marked slow.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -76,22 +77,43 @@ def test_reductions_are_numpys_and_pythons(n):
         assert py_sum(y).tobytes() == np.array([sum(row.tolist()) for row in y]).tobytes()
 
 
-@pytest.mark.parametrize("nonzero", [0, 1, 2, 3, 31])
+def _matrices(m: np.ndarray) -> list[AllyMatrix]:
+    """m[r, i, j] (observer i, target j) in both of AllyMatrix's layouts."""
+    return [AllyMatrix(m=np.ascontiguousarray(np.transpose(m, (0, 2, 1)))),
+            AllyMatrix(t=np.ascontiguousarray(np.transpose(m, (2, 1, 0))))]
+
+
+@pytest.mark.parametrize("nonzero", [0, 1, 2, 3, 4, 31])
 def test_weighted_sum_is_the_rules(nonzero):
     """AllyMatrix.weighted_sum gives credibility.received_evidence's sum for every observer,
-    on the sparse path (<= 2 nonzero terms), the dense path, and a mix of the two."""
+    on the sparse paths (1, 2, 3 nonzero terms), the dense path, and a mix of them."""
     rng = np.random.default_rng(nonzero)
     R, n = 25, 31
-    m = rng.random((R, n, n))
+    m = rng.random((R, n, n)) * np.exp(2 * rng.standard_normal((R, n, n)))
     v = np.zeros((R, n))
     for r in range(R):
         k = nonzero if r % 2 else min(nonzero, 2)
         v[r, rng.choice(n, k, replace=False)] = rng.random(k) * 5
-    got = AllyMatrix(m).weighted_sum(np.stack([v, v[::-1]]))
-    for r in range(R):
-        for k, vec in enumerate((v[r], v[R - 1 - r])):
-            want = credibility.received_evidence(vec[None, :], m[r])
-            assert got[k, r].tobytes() == want.tobytes()
+    for matrix in _matrices(m):
+        got = matrix.weighted_sum(np.stack([v, v[::-1]]))
+        for r in range(R):
+            for k, vec in enumerate((v[r], v[R - 1 - r])):
+                want = credibility.received_evidence(vec[None, :], m[r])
+                assert got[k, r].tobytes() == want.tobytes()
+
+
+def test_three_terms_every_position():
+    """The three-term shortcut against numpy for every set of three positions among 31."""
+    rng = np.random.default_rng(3)
+    n = 31
+    combos = list(itertools.combinations(range(n), 3))
+    m = rng.random((len(combos), n, n)) * np.exp(3 * rng.standard_normal((len(combos), n, n)))
+    v = np.zeros((len(combos), n))
+    for r, c in enumerate(combos):
+        v[r, list(c)] = rng.random(3) * np.exp(3 * rng.standard_normal(3))
+    got = _matrices(m)[0].weighted_sum(v[None])[0]
+    want = (m * v[:, None, :]).sum(axis=-1)
+    assert got.tobytes() == want.tobytes()
 
 
 def test_parameters_are_draw_parameters():
