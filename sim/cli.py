@@ -60,7 +60,7 @@ def cmd_run(args) -> int:
     out = _out_dir(Path(args.out))
     counts = run_monte_carlo(
         scenario, out, runs=args.runs, seed=args.seed, progress=not args.quiet,
-        source={"file": str(path), "sha256": scenario_hash(path)},
+        source={"file": str(path), "sha256": scenario_hash(path)}, engine=args.engine,
     )
     table = pq.read_table(out / "runs.parquet")
     cols = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names
@@ -244,6 +244,27 @@ def cmd_compare(args) -> int:
     return 0
 
 
+# ---- bench (sim.bench) --------------------------------------------------------------------------
+
+
+def cmd_bench(args) -> int:
+    from sim import bench
+
+    try:
+        workers = [int(w) for w in args.workers.split(",")]
+    except ValueError:
+        raise BadInput(f"--workers: expected comma-separated whole numbers, got {args.workers!r}") from None
+    if not workers or min(workers) < 1:
+        raise BadInput(f"--workers: each must be at least 1, got {args.workers!r}")
+    if args.million:
+        bench.million(workers=max(workers))
+    elif args.futures:
+        bench.futures(workers=max(workers))
+    else:
+        bench.bench(workers=workers, mesa_runs=args.mesa_runs, fast_runs=args.fast_runs)
+    return 0
+
+
 # ---- entry point ------------------------------------------------------------------------------
 
 
@@ -266,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
     p.add_argument("--out", required=True, help="result folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=("mesa", "fast"), default="mesa",
+                   help="mesa (the reference, default) or fast (vectorised, same runs bit for bit)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check scenario files",
@@ -338,6 +361,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the report")
     p.add_argument("--odds", help="CSV of market prices for signposts (columns signpost, price, source, date)")
     p.set_defaults(func=cmd_compare)
+
+    # ---- bench (sim.bench)
+    p = sub.add_parser("bench", help="runs per second and peak memory of the Mesa and fast engines",
+                       description="Both engines on the scenarios of experiments/futures.yaml, with 1 and 2 "
+                                   "worker processes, side by side: runs per second, peak resident memory, and "
+                                   "the ratio. --million measures a one-million-run sweep (fast engine, "
+                                   "outcomes only); --futures times futures.yaml end to end with 'sweep'.")
+    p.add_argument("--mesa-runs", type=_positive_int, default=8, help="Mesa runs per scenario (default 8)")
+    p.add_argument("--fast-runs", type=_positive_int, default=2000, help="fast runs per scenario (default 2000)")
+    p.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
+    p.add_argument("--million", action="store_true", help="instead: a one-million-run sweep's peak memory")
+    p.add_argument("--futures", action="store_true", help="instead: futures.yaml end to end (2 workers)")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
