@@ -152,6 +152,54 @@ def test_same_runs_as_mesa_bit_for_bit(scenario):
         assert_same_run(f, run_scenario(sc, seed=seed))
 
 
+KITCHEN_SINK = """\
+extends: status_quo
+name: kitchen_sink
+title: "Every event kind, hazard driver and troop-order interaction (engine equality test)"
+horizon_months: 60
+patron:
+  conditionality_threshold: 2.0
+  conditionality_strictness: {dist: uniform, low: 0.2, high: 0.9}
+  deal_appetite: {dist: uniform, low: 0.3, high: 0.9}
+allies:
+  reconsider_rate: {dist: uniform, low: 0.2, high: 0.5}
+  procurement_lag_months: {dist: choice, values: [0, 12, 24, 36]}
+beliefs:
+  similarity_range_km: {dist: uniform, low: 600, high: 1500}
+events:
+  - {id: deu_to_pol, kind: relocation, month: 2026-05, host: DEU, to: POL, troops: 5000, duration_months: 9, hub_loss: 0.2}
+  - {id: ita_quiet, kind: withdrawal, month: 2026-06, host: ITA, troops: {dist: uniform, low: 500, high: 3000}, duration_months: 4, announce: false}
+  - {id: pol_deal, kind: basing_deal, host: POL, troops: {dist: uniform, low: 500, high: 2000}, duration_months: 5, price: 0.3, hazard: {monthly: 0.2, rises_with: months_elapsed, slope: 0.01}}
+  - {id: rou_cut, kind: withdrawal, host: ROU, troops: 800, duration_months: 3, hazard: {monthly: 0.05, rises_with: share_with_deal, slope: 0.5}}
+  - {id: ltu_to_pol, kind: relocation, host: LTU, to: POL, troops: 600, duration_months: 6, hazard: {monthly: 0.1, rises_with: deterrence_failures, slope: 0.3, after: 2026-08}}
+  - {id: halt, kind: halt_deployment, month: 2026-07, host: DEU, troops: 500}
+  - {id: priced, kind: guarantee, month: 2026-06, conditional: true, threshold: {dist: uniform, low: 2.0, high: 3.5}, strictness: 0.6}
+  - {id: baltic_pledge, kind: guarantee, month: 2026-09, conditional: false, hosts: [EST, LVA, LTU]}
+  - {id: all_pledge, kind: guarantee, month: 2027-03, conditional: false}
+  - {id: named_priced, kind: guarantee, month: 2027-06, conditional: true, threshold: 3.0, strictness: 0.5, hosts: [DEU, FRA]}
+  - {id: budget, kind: eu_budget, month: 2027-01, multiplier: 2.0}
+  - {id: c2, kind: sovereign_c2, hazard: {monthly: 0.05}, years: {dist: uniform, low: 3, high: 6}, funding_share: 0.7}
+  - {id: tariffs, kind: trade_coercion, month: 2026-10, growth_cost: 0.2, alignment_strain: {dist: uniform, low: 0.5, high: 1.5}}
+  - {id: shock, kind: threat_shock, month: 2027-02, absorption_change: -0.3, threat_change: 0.5}
+  - {id: leave, kind: exit_notice, hazard: {monthly: 0.01, rises_with: share_below_threshold, slope: 0.05}}
+"""
+
+
+def test_same_runs_as_mesa_every_event_kind(tmp_path):
+    """A scenario with every event kind, scheduled and hazard-driven (each driver of a hazard),
+    announced and not, conditional and unconditional guarantees to all and to named allies,
+    troop orders that overlap on the same host (Poland gets troops from a relocation, a basing
+    deal and a second relocation at once), a procurement lag of 0 among the choices, and a
+    similarity range drawn per run: 30 seeds, bit for bit."""
+    path = tmp_path / "kitchen_sink.yaml"
+    path.write_text(KITCHEN_SINK)
+    sc = load_scenario(path)
+    seeds = [run_seed(5, k) for k in range(26)] + [100, 101, 102, 103]
+    fast = run_fast(sc, seeds, batch=13)
+    for seed, f in zip(seeds, fast, strict=True):
+        assert_same_run(f, run_scenario(sc, seed=seed))
+
+
 def test_same_runs_as_mesa_with_fixed_parameters():
     """A design point (fixed parameters) runs the same in both engines."""
     sc = load_scenario("troops_to_poland")
