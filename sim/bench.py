@@ -178,12 +178,13 @@ def _million_init(files: Sequence[str]) -> None:
 
 
 def _million_task(task: tuple[int, int, int]) -> tuple[int, int, int, np.ndarray, int, int]:
-    from sim.ensemble import simulate
+    from sim.ensemble import BATCH, simulate
     from sim.runner import run_seed
 
     s, start, stop = task
-    res = simulate(_SCENARIOS[s], [run_seed(ROOT_SEED, k) for k in range(start, stop)], series=False)
-    return s, start, stop, res.outcomes, os.getpid(), _peak_rss()
+    parts = [simulate(_SCENARIOS[s], [run_seed(ROOT_SEED, k) for k in range(a, min(a + BATCH, stop))],
+                      series=False).outcomes for a in range(start, stop, BATCH)]
+    return s, start, stop, np.concatenate(parts), os.getpid(), _peak_rss()
 
 
 def million(runs: int = 1_000_000, workers: int = 2, chunk: int = MILLION_CHUNK, echo=print) -> dict:

@@ -11,21 +11,30 @@ same seed it gives the same run, bit for bit (``tests/test_ensemble.py``), becau
   parameters from ``default_rng([seed, 1])`` and ``default_rng([seed, 2, crc32(event id)])``,
   hazards from ``default_rng([seed, 3, crc32(event id)])``. Seeding (SeedSequence and PCG64's
   initialisation) is done for all runs at once in integer arithmetic, checked against numpy;
-* elementwise arithmetic is written in the same order as the model's (IEEE operations are
-  exact per element, and numpy's exp/log/power give the same bits for a scalar and an array);
-* sums over allies reproduce the reductions of the model exactly: numpy's pairwise summation
-  for ``x.sum(axis=-1)`` (:func:`tree_sum`) and Python's compensated ``sum()`` (:func:`py_sum`);
+* elementwise arithmetic is the rules' own, on arrays (IEEE operations are exact per element,
+  and numpy's exp, log and power give the same bits for a scalar and an array); the model's
+  glue between rules is written in the same order of operations;
+* sums over allies give the model's bits: numpy's pairwise summation of ``x.sum(axis=-1)``
+  (kept by giving numpy C-ordered rows, or reproduced over a runs-last layout by
+  :func:`tree_sum`; :meth:`AllyMatrix.weighted_sum` is ``received_evidence``'s sum, with
+  shortcuts for sparse evidence that are exact because zeros change no partial sum) and
+  Python's compensated ``sum()`` (:func:`py_sum`);
 * per-run branching (events, troop orders, deals, moves) uses masks and fancy indexing, and
-  signals are added to the evidence in the order the model adds them.
+  signals are added to the evidence in the order the model adds them (troop orders in each
+  run's own list order).
 
 Nothing couples the runs of a batch, so a run's result does not depend on the batch (or the
 worker) that computed it. ``run_chunk(..., engine="fast")`` returns the same
 :class:`~sim.runner.RunResult` per seed as the Mesa engine; :func:`simulate` returns arrays
-(outcomes without series) for large sweeps.
+(and can drop the monthly series) for large sweeps. The model's glue (``AllianceModel``'s
+methods, ``EventBook.apply``, ``outcomes.snapshot`` and ``Recorder.record``) is mirrored here
+phase by phase, each method naming the one it mirrors: a change there needs the same change
+here, and the equality tests say so.
 """
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -1144,19 +1153,18 @@ class _Batch:
 # ------------------------------------------------------------------------------------------------
 # Entry points
 
-_DRAW_BUFFER: dict[tuple[int, ...], np.ndarray] = {}
+_LOCAL = threading.local()  # a draw buffer per thread: batches may run in threads (Dask)
 
 
 def _draw_block(seeds: Sequence[int], months: int, k: int) -> np.ndarray:
-    """Each run's chance stream (the model's ``default_rng(seed)``) as [months, runs, k], so
-    that a month's draws are contiguous. The buffer is kept between batches: first touching
-    100 MB of fresh pages costs more than drawing into them."""
-    shape = (len(seeds), months, k)
-    buf = _DRAW_BUFFER.get(shape)
-    if buf is None:
-        _DRAW_BUFFER.clear()
-        buf = _DRAW_BUFFER[shape] = np.empty(shape)
-    return Streams(seeds).fill(buf).transpose(1, 0, 2)
+    """Each run's chance stream (the model's ``default_rng(seed)``), drawn run by run into a
+    [runs, months, k] buffer and returned as a [months, runs, k] view. The buffer is kept
+    between batches: first touching 100 MB of fresh pages costs more than drawing into them."""
+    buf = getattr(_LOCAL, "draws", None)
+    if buf is None or buf.shape[0] < len(seeds) or buf.shape[1:] != (months, k):
+        buf = _LOCAL.draws = None  # let the old buffer go first
+        buf = _LOCAL.draws = np.empty((len(seeds), months, k))
+    return Streams(seeds).fill(buf[:len(seeds)]).transpose(1, 0, 2)
 
 
 @dataclass(frozen=True)
