@@ -250,8 +250,8 @@ def test_same_distributions_as_mesa(scenario, request):
     0/1 outcomes; the scenario fails if any p-value is below 0.001 / (number of outcomes tested)
     (Bonferroni: a family-wise false alarm rate of 0.1% per scenario). The Mesa sample is 100 runs, not 2,000, because the runs
     are equal bit for bit (test_same_runs_as_mesa_bit_for_bit): this test checks that nothing
-    outside those seeds departs from the Mesa engine's distributions, at about 40 s of Mesa
-    time per scenario.
+    outside those seeds departs from the Mesa engine's distributions. About 20 s per scenario,
+    2 minutes in all (so CI runs it).
     """
     sc = load_scenario(scenario)
     fast = simulate(sc, [run_seed(11, k) for k in range(2000)], series=False)
