@@ -46,7 +46,13 @@ from sim import outcomes
 from sim.calibration import load_world, pairwise_distance_km
 from sim.events import HAZARD_STREAM
 from sim.model import _initial_state, draw_layout
-from sim.parameters import SECTION_PARAMETERS, _event_prior_fields, event_stream_key, judgement_parameters, realise
+from sim.parameters import (
+    SECTION_PARAMETERS,
+    _event_prior_fields,
+    event_stream_key,
+    judgement_parameters,
+    realise,
+)
 from sim.rules import capability, credibility, deterrence, patron, posture, spending, strategy
 from sim.runner import RunFailure, RunResult, engine
 from sim.scenario import Scenario, event_id
@@ -254,9 +260,11 @@ def py_sum(x: np.ndarray) -> np.ndarray:
         np.add(f[k - 1], cols[k], out=f[k])
     prev, v, t = f[:-1], cols[1:], f[1:]
     d = np.where(np.abs(prev) >= np.abs(v), (prev - t) + v, (v - t) + prev)
-    # c = (0 + d_1) + d_2 + ...: a reduction over the first axis of a C-ordered array runs
-    # term by term (only a reduction along contiguous memory sums pairwise)
-    c = d.sum(axis=0) if d.shape[0] else np.zeros(cols.shape[1])
+    # c = (0 + d_1) + d_2 + ..., term by term. Not d.sum(axis=0): with a single run that axis
+    # is contiguous and numpy would sum it pairwise.
+    c = np.zeros(cols.shape[1])
+    for row in d:
+        c += row
     total = f[-1]
     return np.where((c != 0) & np.isfinite(c), total + c, total)
 
@@ -523,7 +531,7 @@ class _Batch:
         self.cap = capability.steady_state_stock(yearly, pa.depreciation[:, None])
         # The procurement pipeline as a ring of past deliveries: month t delivers the spending
         # of month t - lag, or the steady pipeline ordered before the start while t < lag.
-        self.lag = np.array([int(round(x)) for x in pa.procurement_lag_months.tolist()], dtype=np.int64)
+        self.lag = np.array([round(x) for x in pa.procurement_lag_months.tolist()], dtype=np.int64)  # as the model
         self.ring_len = int(self.lag.max()) + 1
         self.ring = np.zeros((self.ring_len, R, n))
         self.pipeline0 = yearly / 12.0

@@ -27,7 +27,6 @@ from sim.ensemble import (
     tree_sum,
 )
 from sim.loading import load_scenario, shipped_scenarios
-from sim.model import AllianceModel
 from sim.outcomes import MAIN_OUTCOMES
 from sim.parameters import draw_parameters
 from sim.rules import credibility
@@ -74,7 +73,12 @@ def test_reductions_are_numpys_and_pythons(n):
     x = rng.standard_normal((40, n)) * np.exp(3 * rng.standard_normal((40, n)))
     assert tree_sum(np.ascontiguousarray(x.T)).tobytes() == x.sum(axis=-1).tobytes()
     for y in (x, np.abs(x)):
-        assert py_sum(y).tobytes() == np.array([sum(row.tolist()) for row in y]).tobytes()
+        want = np.array([sum(row.tolist()) for row in y])
+        assert py_sum(y).tobytes() == want.tobytes()
+        # one run at a time too (a batch of one must not change the order of any sum)
+        assert np.concatenate([py_sum(y[i:i + 1]) for i in range(len(y))]).tobytes() == want.tobytes()
+        assert np.concatenate([tree_sum(np.ascontiguousarray(y[i:i + 1].T)) for i in range(len(y))]).tobytes() \
+            == y.sum(axis=-1).tobytes()
 
 
 def _matrices(m: np.ndarray) -> list[AllyMatrix]:
