@@ -261,7 +261,7 @@ def cmd_bench(args) -> int:
     elif args.futures:
         bench.futures(workers=max(workers))
     else:
-        bench.bench(workers=workers, mesa_runs=args.mesa_runs, fast_runs=args.fast_runs)
+        bench.bench(workers=workers, mesa_runs=args.mesa_runs, fast_runs=args.fast_runs, repeat=args.repeat)
     return 0
 
 
@@ -371,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mesa-runs", type=_positive_int, default=8, help="Mesa runs per scenario (default 8)")
     p.add_argument("--fast-runs", type=_positive_int, default=2000, help="fast runs per scenario (default 2000)")
     p.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
+    p.add_argument("--repeat", type=_positive_int, default=2,
+                   help="interleaved measurements of each; the best is shown (default 2)")
     p.add_argument("--million", action="store_true", help="instead: a one-million-run sweep's peak memory")
     p.add_argument("--futures", action="store_true", help="instead: futures.yaml end to end (2 workers)")
     p.set_defaults(func=cmd_bench)
