@@ -1154,6 +1154,7 @@ class _Batch:
 
         for name, v in outcomes.signpost_values(self.spec, s, self.n, first).items():
             cols[name] = np.broadcast_to(v, (self.R,))
+        cols.update(outcomes.ally_outcomes(self.world.iso3, self.holds, self.cred, self.share))
         names = outcomes.outcome_names(self.spec)
         return names, np.stack([cols[name] for name in names], axis=1)
 

@@ -254,11 +254,30 @@ def us_troops_europe_final(s, r):
     return s["us_troops_europe"][..., -1]
 
 
+ALLY_OUTCOMES: dict[str, Definition] = {
+    "deal": Definition("deal", "0/1", "1 if the ally holds a bilateral deal with the US at the horizon"),
+    "credibility": Definition("credibility", "probability", "the ally's belief in the US guarantee at the horizon"),
+    "share": Definition("share", "% of GDP", "the ally's defence spending at the horizon"),
+}
+"""Per-ally outcomes, one column each per ally: ``ally.<ISO3>.<name>`` (e.g. ``ally.POL.deal``)."""
+
+
+def ally_outcomes(iso3, holds_deal, credibility, share) -> dict[str, np.ndarray]:
+    """``ally.<ISO3>.<name>`` from final per-ally state: arrays [allies] (one run) or [runs, allies]."""
+    values = {"deal": np.asarray(holds_deal, dtype=float), "credibility": np.asarray(credibility, dtype=float),
+              "share": np.asarray(share, dtype=float)}
+    return {f"ally.{code}.{name}": values[name][..., i]
+            for i, code in enumerate(iso3) for name in ALLY_OUTCOMES}
+
+
 def outcome_names(scenario) -> list[str]:
     """Every outcome column a run of ``scenario`` produces, in order."""
+    from sim.calibration import ALLIES
+
     names = list(OUTCOMES)
     for sp in scenario.signposts:
         names += [f"signpost.{sp.id}", f"signpost.{sp.id}.month"]
+    names += [f"ally.{code}.{name}" for code in ALLIES for name in ALLY_OUTCOMES]
     return names
 
 
@@ -362,6 +381,10 @@ class Recorder:
         s = {k: v[:upto] for k, v in self.data.items()}
         out = {name: float(fn(s, self)) for name, fn in _OUTCOME_FNS.items()}
         out.update(signposts(model, s))
+        allies = model.ally_list
+        per_ally = ally_outcomes(model.world.iso3, [a.holds_deal for a in allies],
+                                 [a.credibility for a in allies], [a.share for a in allies])
+        out.update({k: float(v) for k, v in per_ally.items()})
         return out
 
 
