@@ -295,8 +295,8 @@ class EuropeanPillar(mesa.Agent):
     def __init__(self, model: AllianceModel):
         super().__init__(model)
         p = model.p.pillar
-        # Recorded for the signposts and outputs; EU funds have no further effect in this
-        # version (docs/ODD.md, limitations): the C2 programme is what lowers dependence.
+        # EU-level funds: an eu_budget event scales them, but they have no further effect in
+        # this version (docs/ODD.md, limitations): the C2 programme is what lowers dependence.
         self.eu_budget_bn: float = p.eu_budget_bn
         self.c2_years: float = p.c2_years
         self.c2_funding: float = p.baseline_c2_funding

@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="replay 2014-2025 and score it against NATO's published figures",
                        description="Run the replay scenario from 2014 conditions with only the known "
                                    "shocks (Crimea, the 2022 invasion) and compare, year by year, "
-                                   "allies at 2%% and the Europe+Canada share with NATO's figures.")
+                                   "allies at 2% and the Europe+Canada share with NATO's figures.")
     p.add_argument("--runs", type=_positive_int, default=50, help="replications (default 50)")
     p.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
     p.add_argument("--scenario", default="replay_2014", help="replay scenario (default replay_2014)")

@@ -554,7 +554,6 @@ class _Batch:
         self.eu_budget = pl.eu_budget_bn.copy()
         self.c2_years = pl.c2_years.copy()
         self.c2_funding = pl.baseline_c2_funding.copy()
-        self.c2_programme = np.zeros(R, dtype=bool)
         # The model's own
         self.attachment_strain = np.zeros(R)
         self.growth_penalty = np.zeros(R)
@@ -742,7 +741,6 @@ class _Batch:
         elif kind == "sovereign_c2":
             self.c2_years[rows] = v.years[rows]
             self.c2_funding[rows] = np.maximum(self.c2_funding[rows], v.funding_share[rows])
-            self.c2_programme[rows] = True
         elif kind == "halt_deployment":
             h = idx(v.host)
             w = credibility.troop_signal_weight(v.troops[rows], pb.troops_per_signal[rows], pb.weight_costly[rows])

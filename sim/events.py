@@ -111,7 +111,6 @@ class EventBook:
         elif kind == "sovereign_c2":
             m.pillar.c2_years = v.years
             m.pillar.c2_funding = max(m.pillar.c2_funding, v.funding_share)
-            m.pillar.c2_programme = True
         elif kind == "halt_deployment":
             h = idx(v.host)
             w = credibility.troop_signal_weight(v.troops, b.troops_per_signal, b.weight_costly)
