@@ -29,7 +29,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _seed(text: str) -> int:
+def _nonnegative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -143,14 +143,6 @@ def _level(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def cmd_sweep(args) -> int:
@@ -284,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "timeseries.parquet and manifest.json to --out.")
     p.add_argument("scenario", help="a scenario file, or the name of a shipped scenario (see 'deterrence list')")
     p.add_argument("--runs", type=_positive_int, default=100, help="replications (default 100)")
-    p.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="root seed (default 0)")
     p.add_argument("--out", required=True, help="result folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=("mesa", "fast"), default="mesa",
@@ -308,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "shocks (Crimea, the 2022 invasion) and compare, year by year, "
                                    "allies at 2% and the Europe+Canada share with NATO's figures.")
     p.add_argument("--runs", type=_positive_int, default=50, help="replications (default 50)")
-    p.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="root seed (default 0)")
     p.add_argument("--scenario", default="replay_2014", help="replay scenario (default replay_2014)")
     p.set_defaults(func=cmd_replay)
 
@@ -340,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "written to DIR/summary/.")
     p.add_argument("folder", help="the --out folder of a finished sweep")
     p.add_argument("--level", type=_level, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--bootstrap", type=_count, default=999,
+    p.add_argument("--bootstrap", type=_nonnegative_int, default=999,
                    help="bootstrap resamples for Sobol intervals (default 999; 0: none)")
     p.add_argument("--outcomes", help="comma-separated outcomes (default: every outcome kept)")
     p.set_defaults(func=cmd_summarize)
