@@ -1,13 +1,16 @@
 """Reports: files and captions, byte-identical regeneration, LaTeX tables, the HTML page in
-headless Chromium, sweeps (heatmaps, Sobol indices), market odds, colours and the tile map.
+headless Chromium, sweeps (heatmaps, Sobol indices, arms and their paired comparisons), market
+odds, colours, per-ally outcomes and the tile maps, and the layout of every figure.
 
 One small results folder is made per session: three scenarios x 12 runs x 24 months (each a
 temporary scenario that extends a shipped one with a 24-month horizon), the runs of the three
-folders combined into one as a sweep of several scenarios would be.
+folders combined into one as a sweep of several scenarios would be. Sweeps (a grid, arms) are
+stand-ins made from those runs, with the files 'deterrence sweep' writes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -22,8 +25,10 @@ from sim.calibration import ALLIES
 from sim.cli import main
 from sim.report import ReportInputError, build_report, compare
 from sim.report import data as D
-from sim.report.figures import TILE_GRID
-from sim.report.style import FALLBACK_COLOURS, SCENARIO_COLOURS, scenario_colours
+from sim.report import figures as F
+from sim.report import tables as T
+from sim.report.figures import MAX_HEIGHT, TILE_GRID
+from sim.report.style import ARM_COLOURS, FALLBACK_COLOURS, SCENARIO_COLOURS, scenario_colours
 from sim.report.tables import latex_escape
 
 SCENARIOS = ("status_quo", "troops_to_poland", "further_withdrawals")
@@ -146,8 +151,8 @@ def test_html_is_offline_and_states_how_to_reproduce(report):
 # ---- LaTeX ------------------------------------------------------------------------------------
 
 
-def test_latex_markup_uses_booktabs_and_escapes(report):
-    for tex in sorted((report / "tables").glob("*.tex")):
+def test_latex_markup_uses_booktabs_and_escapes(report, arms_report):
+    for tex in sorted((report / "tables").glob("*.tex")) + sorted((arms_report[0] / "tables").glob("*.tex")):
         text = tex.read_text()
         assert "\\toprule" in text and "\\midrule" in text and "\\bottomrule" in text, tex.name
         body = "\n".join(line for line in text.splitlines() if not line.startswith("%"))
@@ -159,11 +164,12 @@ def test_latex_markup_uses_booktabs_and_escapes(report):
         r"share\_deterred 50\% \& \#1 \textless{}2\textgreater{} \textasciitilde{} \textasciicircum{}")
 
 
-def test_latex_tables_compile(report, tmp_path):
+def test_latex_tables_compile(report, arms_report, tmp_path):
     engine = shutil.which("pdflatex") or shutil.which("lualatex")
     if engine is None:
         pytest.skip("no pdflatex or lualatex installed (the markup is checked by the test above)")
-    inputs = "\n".join(f"\\input{{{p.as_posix()}}}" for p in sorted((report / "tables").glob("*.tex")))
+    tex = sorted((report / "tables").glob("*.tex")) + sorted((arms_report[0] / "tables").glob("*.tex"))
+    inputs = "\n".join(f"\\input{{{p.as_posix()}}}" for p in tex)
     (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n"
                                       "\\usepackage{booktabs,longtable}\n\\usepackage[margin=2cm]{geometry}\n"
                                       f"\\begin{{document}}\n{inputs}\n\\end{{document}}\n")
@@ -230,7 +236,8 @@ def grid_sweep(run_folders, tmp_path_factory) -> Path:
     return out
 
 
-def test_grid_sweep_has_heatmap_and_sobol_bars(grid_sweep):
+def test_grid_sweep_has_heatmap_and_sobol_bars(grid_sweep, monkeypatch):
+    monkeypatch.setattr(F, "FAN_TOPICS", ())  # fan charts are the main report's test; this one is quicker
     report = build_report(grid_sweep)
     figures = report / "figures"
     assert (figures / "heatmap_further_withdrawals.png").is_file()
@@ -252,10 +259,11 @@ def test_parameter_units_come_from_the_schema():
 # ---- compare and the command line -------------------------------------------------------------
 
 
-def test_compare_reports_separate_folders_side_by_side(run_folders, tmp_path):
-    out = compare(run_folders, tmp_path / "cmp")
+def test_compare_reports_separate_folders_side_by_side(run_folders, tmp_path, monkeypatch):
+    monkeypatch.setattr(F, "FAN_TOPICS", ())  # fan charts are the main report's test; this one is quicker
+    out = compare(run_folders[::2], tmp_path / "cmp")  # status_quo and further_withdrawals
     outcomes = pd.read_csv(out / "tables" / "outcomes.csv")
-    assert set(outcomes["scenario"]) == set(SCENARIOS)
+    assert set(outcomes["scenario"]) == {"status_quo", "further_withdrawals"}
     assert (out / "figures" / "differences_means.png").is_file()
     assert "deterrence compare" in (out / "index.html").read_text()
 
@@ -301,3 +309,160 @@ def test_tile_grid_places_every_ally_once():
 def test_bad_folders_say_what_is_wrong(tmp_path):
     with pytest.raises(ReportInputError, match=r"no runs\.parquet"):
         build_report(tmp_path)
+
+
+# ---- arms sweeps: the experiment's paired comparisons, many groups, per-ally outcomes ---------------
+
+ARMS = ("hub_kept", "hub_lost", "spare")  # design points 0, 1, 2; the experiment compares hub_lost - hub_kept
+
+
+def _ally_columns(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per-ally outcomes as the results will hold them: a 0/1 deal, a final belief and a final
+    defence share (% of GDP), each a known function of the replication."""
+    runs = runs.drop(columns=[c for c in runs.columns if c.startswith("ally.")])  # the model's own, if any
+    rep = runs["replication"].to_numpy()
+    cols = {}
+    for i, iso in enumerate(sorted(ALLIES)):
+        cols[f"ally.{iso}.deal"] = ((rep + i) % 4 == 0).astype(float)
+        cols[f"ally.{iso}.credibility"] = 0.2 + 0.02 * ((rep + i) % 10)
+        cols[f"ally.{iso}.share"] = 1.5 + 0.1 * (i % 25) + 0.01 * rep
+    return pd.concat([runs.reset_index(drop=True), pd.DataFrame(cols)], axis=1)
+
+
+@pytest.fixture(scope="session")
+def arms_sweep(run_folders, tmp_path_factory) -> Path:
+    """A stand-in for an arms sweep of two scenarios x three arms, every arm on the same seeds
+    (as 'deterrence sweep' runs arms): each scenario's runs repeated per arm, hub_lost's deals
+    raised by replication % 3 (so hub_lost - hub_kept is 1.0 ally on average, paired run by run);
+    no per-ally outcomes (the map falls back on group means) and no summary folder, so the
+    report pairs the runs itself."""
+    out = tmp_path_factory.mktemp("arms") / "sweep"
+    out.mkdir()
+    runs, series = [], []
+    for src in run_folders[1:]:  # troops_to_poland, further_withdrawals
+        r, t = pd.read_parquet(src / "runs.parquet"), pd.read_parquet(src / "timeseries.parquet")
+        for point, arm in enumerate(ARMS):
+            a = r.copy()
+            a["design_point"] = np.int32(point)
+            if arm == "hub_lost":
+                a["deals_final"] = a["deals_final"] + a["replication"] % 3
+            runs.append(a)
+            series.append(t.assign(design_point=np.int32(point)))
+    runs = pd.concat(runs, ignore_index=True)
+    runs.drop(columns=[c for c in runs.columns if c.startswith("ally.")]).to_parquet(out / "runs.parquet")
+    pd.concat(series, ignore_index=True).to_parquet(out / "timeseries.parquet")
+    hub = "events.germany_withdrawal.hub_loss"
+    pd.DataFrame([{"scenario": s, "design_point": np.int32(p), "label": a, "seed_point": 0,
+                   hub: {0: 0.0, 1: 1.0}.get(p, np.nan)}
+                  for s in SCENARIOS[1:] for p, a in enumerate(ARMS)]).to_parquet(out / "design.parquet")
+    manifests = [json.loads((f / "manifest.json").read_text()) for f in run_folders[1:]]
+    manifest = {**manifests[0], "command": "sweep", "scenarios": [m["scenario"] for m in manifests],
+                "design": {"kind": "arms", "parameters": [hub], "design_points": len(ARMS)},
+                "experiment": {"name": "bets", "resolved": {"compare": [{"a": "hub_lost", "b": "hub_kept"}]}}}
+    manifest.pop("scenario")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def arms_report(arms_sweep) -> tuple[Path, dict[str, list[str]]]:
+    """The arms sweep's report, with the layout of every figure checked as it is saved. One fan
+    chart topic of six (each a figure per scenario; all six are drawn for the main report) keeps
+    the test quick."""
+    problems: dict[str, list[str]] = {}
+    save = F._save
+
+    def checked(fig, out, name, title, caption):
+        problems[name] = F.layout_problems(fig)
+        return save(fig, out, name, title, caption)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(F, "_save", checked)
+        mp.setattr(F, "FAN_TOPICS", tuple(t for t in F.FAN_TOPICS if t[0] == "fan_deals"))
+        report = build_report(arms_sweep)
+    return report, problems
+
+
+def test_arms_report_opens_with_the_paired_comparisons(arms_report):
+    report, _ = arms_report
+    html = (report / "index.html").read_text()
+    first = re.search(r'<figure id="fig-([^"]+)"', html).group(1)
+    assert first == "comparisons", "the experiment's comparisons are the main figure of an arms sweep"
+    assert (report / "figures" / "comparisons.png").stat().st_size > 10_000
+    assert (report / "figures" / "comparisons.pdf").read_bytes().startswith(b"%PDF")
+    caption = (report / "figures" / "comparisons.txt").read_text()
+    assert "12 runs per arm" in caption and "95% interval" in caption and "computed from the runs" in caption
+    table = pd.read_csv(report / "tables" / "comparisons.csv")
+    assert set(table["comparison"]) == {"hub_lost - hub_kept"}, "exactly the experiment's compare pairs"
+    assert set(table["scenario"]) == {"troops_to_poland", "further_withdrawals"}, "one row per scenario"
+    deals = table[table["outcome"] == "deals_final"].set_index("scenario")
+    assert deals["difference"].to_numpy() == pytest.approx([1.0, 1.0]), "mean of (replication % 3) over 12 pairs"
+    assert (deals["pairs"] == RUNS).all() and (deals["low"] < 1.0).all() and (deals["high"] > 1.0).all()
+    failure = table[table["outcome"] == "deterrence_failure"]
+    assert (failure["difference"] == 0).all() and (failure["unit"] == "percentage points").all()
+
+
+def test_arms_report_figures_fit_the_page(arms_report):
+    report, problems = arms_report
+    assert not {k: v for k, v in problems.items() if v}, "text past an edge, or overlapping titles or tick labels"
+    for png in (report / "figures").glob("*.png"):
+        height = int.from_bytes(png.read_bytes()[20:24], "big")
+        assert height <= MAX_HEIGHT * 300, (png.name, height)
+    # The fan charts: one figure per scenario, its arms side by side.
+    assert "(troops to poland)" in (report / "figures" / "fan_deals.txt").read_text()
+    assert "(further withdrawals)" in (report / "figures" / "fan_deals_2.txt").read_text()
+
+
+def test_arms_keep_their_colour_in_every_scenario(arms_sweep):
+    res = D.load_results([arms_sweep])
+    assert res.groups[:3] == [f"troops_to_poland / {a}" for a in ARMS], "scenario, then arms in design order"
+    colours = F.group_colours(res)
+    assert [colours[f"further_withdrawals / {a}"] for a in ARMS] == list(ARM_COLOURS[:3])
+    assert all(colours[f"troops_to_poland / {a}"] == colours[f"further_withdrawals / {a}"] for a in ARMS)
+    assert F.group_marker(res, "further_withdrawals / spare") == "^", "the scenario's marker"
+
+
+def test_compare_pairs_come_from_the_summary_when_it_is_current(arms_sweep, tmp_path):
+    folder = tmp_path / "sweep"
+    shutil.copytree(arms_sweep, folder, ignore=shutil.ignore_patterns("report"))
+    (folder / "summary").mkdir()
+    pd.DataFrame([{"comparison": "hub_lost - hub_kept", "a": "hub_lost", "b": "hub_kept", "scenario": s,
+                   "design_point": None, "outcome": "deals_final", "unit": "allies", "n_pairs": 12,
+                   "difference": 7.0, "ci_low": 6.0, "ci_high": 8.0} for s in SCENARIOS[1:]]
+                 ).to_csv(folder / "summary" / "differences.csv", index=False)
+    digest = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    info = {"confidence_level": 0.95, "source": {"manifest_sha256": digest}}
+    (folder / "summary" / "manifest.json").write_text(json.dumps(info))
+    res = D.load_results([folder])
+    comp = D.comparisons(res)[0]
+    assert (comp.scenario, comp.group_a, comp.group_b) == (
+        "troops_to_poland", "troops_to_poland / hub_lost", "troops_to_poland / hub_kept")
+    assert D.compared(res, comp, "deals_final") == (D.Estimate(7.0, 6.0, 8.0, 12), "summary")
+    assert D.compared(res, comp, "cohesion_final")[1] == "runs", "an outcome the summary lacks"
+    info["source"]["manifest_sha256"] = "0" * 64  # a summary of an earlier sweep in this folder
+    (folder / "summary" / "manifest.json").write_text(json.dumps(info))
+    res = D.load_results([folder])
+    e, source = D.compared(res, D.comparisons(res)[0], "deals_final")
+    assert source == "runs" and e.value == pytest.approx(1.0)
+
+
+def test_per_ally_outcomes_map_and_table_in_their_units(run_folders, tmp_path):
+    folder = tmp_path / "allies"
+    shutil.copytree(run_folders[1], folder)  # troops_to_poland
+    runs = _ally_columns(pd.read_parquet(folder / "runs.parquet"))
+    runs.to_parquet(folder / "runs.parquet")
+    res = D.load_results([folder])
+    figures, values = F.ally_maps(res, tmp_path)
+    assert [f.name for f in figures] == ["map_allies", "map_allies_credibility", "map_allies_share"]
+    assert "% of GDP" in figures[2].caption and "bilateral deal" in figures[0].caption
+    assert "probability" in figures[1].caption
+    units = values.drop_duplicates("metric").set_index("metric")["unit"].to_dict()
+    assert units == {"deal": "probability", "credibility": "probability", "share": "% of GDP"}
+    pol = values[values["iso3"] == "POL"].set_index("metric")
+    assert pol.loc["share", "value"] == pytest.approx(runs["ally.POL.share"].mean())
+    assert pol.loc["deal", "value"] == pytest.approx(runs["ally.POL.deal"].mean())
+    assert pol.loc["deal", "low"] < pol.loc["deal", "value"] < pol.loc["deal", "high"], "Wilson interval"
+    table = T.allies_table(res, values)
+    assert table.headers[3:] == ["Deal (probability)", "95% interval", "Credibility (probability)", "95% interval",
+                                 "Share (% of GDP)", "95% interval"]
+    assert len(table.rows) == len(ALLIES) and "(% of GDP)" in table.caption

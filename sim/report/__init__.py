@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.report import data as D
 from sim.report.data import ReportInputError, Results, load_results
 
 __all__ = ["ReportInputError", "build_report", "compare"]
@@ -56,18 +57,33 @@ def _build(res: Results, out: Path, odds_file, command: str, title: str) -> Path
         figures += F.fan_charts(res, fig_dir, name, topic, series)
     if res.series.empty:
         notes.append("Monthly fan charts: the results hold no monthly series.")
-    add(F.forest_probabilities(res, fig_dir))
-    add(F.forest_means(res, fig_dir))
+    figures += F.forest_probabilities(res, fig_dir)
+    figures += F.forest_means(res, fig_dir)
     if res.reference is not None and len(res.groups) > 1:
-        add(F.forest_probabilities(res, fig_dir, difference=True))
-        add(F.forest_means(res, fig_dir, difference=True))
+        figures += F.forest_probabilities(res, fig_dir, difference=True)
+        figures += F.forest_means(res, fig_dir, difference=True)
+    elif not res.compare:
+        notes.append("Paired differences: no status_quo runs to compare against, and no compare pairs "
+                     "in the experiment.")
+    # The experiment's compare pairs are what an arms sweep is run for: its figure comes first.
+    # Elsewhere it follows the differences from the status quo (and holds only the pairs those
+    # do not show).
+    comps = F.comparisons_to_plot(res)
+    pairs = F.paired_differences(res, fig_dir, comps)
+    if res.design_kind == "arms":
+        figures[:0] = pairs
     else:
-        notes.append("Paired differences: no status_quo runs to compare against.")
+        figures += pairs
+    pairs_table = T.comparisons_table(res, comps) if pairs else None
     sweeps = F.sweep_cells(res)
     for scenario, fx, fy, cells in sweeps:
         add(F.heatmap(res, fig_dir, scenario, fx, fy, cells))
         tables.append(T.sweep_table(res, scenario, fx, fy, cells, F.HEATMAP_OUTCOMES))
-    if not sweeps:
+    if sweeps:  # a compare pair of scenarios over the grid: its difference, cell by cell
+        for comp in D.comparisons(res):
+            if comp.scenario is None:
+                add(F.heatmap_differences(res, fig_dir, comp, sweeps[0][1], sweeps[0][2]))
+    if not sweeps and res.design_kind != "arms":  # arms are named points, not a grid to map
         notes.append("Heatmaps: no design with two varied parameters (design.parquet) in the results.")
     sobol = F.sobol_bars(res, fig_dir)
     if sobol:
@@ -78,7 +94,7 @@ def _build(res: Results, out: Path, odds_file, command: str, title: str) -> Path
     mapped = F.ally_maps(res, fig_dir)
     if mapped is not None:
         figures += mapped[0]
-        tables.append(T.allies_table(res, mapped[1], mapped[2]))
+        tables.append(T.allies_table(res, mapped[1]))
         if not res.runs.columns.str.startswith("ally.").any():
             notes.append("Per-ally outcomes: the results have none, so the map shows each ally its "
                          "group's mean (eastern flank or western).")
@@ -88,7 +104,10 @@ def _build(res: Results, out: Path, odds_file, command: str, title: str) -> Path
         tables.append(T.odds_table(res, comparison))
         odds_notes = disagreements(comparison, res) or ["Every market price lies within the simulated interval."]
         notes += odds_absent
-    tables = [T.scenarios_table(res), T.outcomes_table(res), *filter(None, [T.differences_table(res)]), *tables]
+    first = [T.scenarios_table(res), T.outcomes_table(res), *filter(None, [T.differences_table(res)])]
+    if pairs_table is not None:
+        first.insert(0 if res.design_kind == "arms" else len(first), pairs_table)
+    tables = [*first, *tables]
     written = {p for f in figures for p in f.files}
     for t in tables:
         written.update(T.write_table(t, tab_dir))

@@ -3,13 +3,16 @@
 Intervals (stated in every caption):
 - a probability (a 0/1 outcome or a signpost): share of runs, Wilson 95% interval;
 - a mean: t-based 95% confidence interval of the mean across runs;
-- a paired difference against the status quo: runs paired by replication and seed (common
-  random numbers), mean of the differences with its t-based 95% interval;
+- a paired difference (against the status quo, or between the two sides of one of the
+  experiment's ``compare`` pairs): runs paired by replication and seed (common random numbers),
+  mean of the differences with its t-based 95% interval; for ``compare`` pairs the numbers of
+  ``deterrence summarize`` (``summary/differences``) when they are there and current;
 - over time: median, 50% and 90% bands of the runs themselves (spread, not confidence).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -52,11 +55,22 @@ class Results:
     design_kind: str | None = None        # from a sweep's manifest: none, arms, grid, lhs, sobol
     design_parameters: list[str] = field(default_factory=list)
     summary_info: dict = field(default_factory=dict)  # summary/manifest.json: confidence level, resamples
+    scenarios: list[str] = field(default_factory=list)  # in the brief's order, then the others
+    arms: list[str] = field(default_factory=list)       # an arms sweep's arms, in the design's order
+    group_parts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # group -> (scenario, arm)
+    compare: list[tuple[str, str]] = field(default_factory=list)  # the experiment's compare pairs (a, b)
+    differences: pd.DataFrame | None = None  # summary/differences, when current (see read_differences)
 
     @property
     def reference(self) -> str | None:
         """The group that differences are taken against: the status quo, when present."""
         return REFERENCE if REFERENCE in self.groups else None
+
+    def scenario_of(self, group: str) -> str:
+        return self.group_parts.get(group, (group, None))[0]
+
+    def arm_of(self, group: str) -> str | None:
+        return self.group_parts.get(group, (group, None))[1]
 
     def n_runs(self, group: str) -> int:
         return int((self.runs["group"] == group).sum())
@@ -145,8 +159,8 @@ def load_results(folders: list[Path]) -> Results:
         sobol = read_sobol(summary)
         if sobol is not None:
             sobols.append(sobol)
-            if (summary / "manifest.json").is_file():
-                summary_info = json.loads((summary / "manifest.json").read_text())
+        if (summary / "manifest.json").is_file() and (sobol is not None or len(folders) == 1):
+            summary_info = json.loads((summary / "manifest.json").read_text())
     runs = pd.concat(runs_all, ignore_index=True, sort=False)
     series = pd.concat([s for s in series_all if len(s)], ignore_index=True, sort=False) if any(
         len(s) for s in series_all) else pd.DataFrame(columns=[*KEYS, "scenario", "month"])
@@ -163,6 +177,14 @@ def load_results(folders: list[Path]) -> Results:
         res.design_kind = d.get("kind")
         res.design_parameters = [p for p in d.get("parameters", []) if res.design is not None and p in res.design]
     _assign_groups(res)
+    if len(folders) == 1:
+        # Compare pairs name scenarios or arms of one experiment: they mean nothing across folders.
+        manifest = next(iter(manifests.values()))
+        experiment = manifest.get("experiment", {}) if isinstance(manifest.get("experiment"), dict) else {}
+        pairs = (experiment.get("resolved") or {}).get("compare") or []
+        res.compare = [(str(p["a"]), str(p["b"])) for p in pairs if isinstance(p, dict) and "a" in p and "b" in p]
+        if res.compare:
+            res.differences = read_differences(folders[0])
     res.signpost_labels = _signpost_labels(manifests)
     res.start = _start_month(res, manifests)
     return res
@@ -170,9 +192,14 @@ def load_results(folders: list[Path]) -> Results:
 
 def _assign_groups(res: Results) -> None:
     """Runs are compared by scenario (pooled over the design points of a grid, Latin hypercube
-    or Sobol design); a sweep of named arms is compared by arm (and scenario, if several)."""
+    or Sobol design); a sweep of named arms is compared by arm (and scenario, if several).
+
+    Groups are ordered by scenario (the brief's order), then by arm in the order of the design,
+    so that the arms of one bet (say hub kept, hub lost) stand next to each other."""
     res.group_by = "scenario"
     res.runs["group"] = res.runs["scenario"].astype(str)
+    res.scenarios = scenario_order(res.runs["scenario"].astype(str).unique())
+    parts = {s: (s, None) for s in res.scenarios}
     if res.design_kind == "arms" and res.design is not None and "label" in res.design:
         on = ["_folder", "design_point"] + (["scenario"] if "scenario" in res.design.columns else [])
         arms = res.design[[*on, "label"]].drop_duplicates(on).rename(columns={"label": "_arm"})
@@ -180,6 +207,10 @@ def _assign_groups(res: Results) -> None:
         several = res.runs["scenario"].nunique() > 1
         arm = res.runs["_arm"].fillna("").astype(str)
         res.runs["group"] = (res.runs["scenario"].astype(str) + " / " + arm) if several else arm
+        res.arms = list(dict.fromkeys(res.design.sort_values("design_point", kind="stable")["label"]
+                                      .fillna("").astype(str)))
+        parts = {g: (s, a) for g, s, a in
+                 res.runs[["group", "scenario", "_arm"]].fillna("").astype(str).drop_duplicates().itertuples(index=False)}
         res.runs = res.runs.drop(columns="_arm")
         res.group_by = "arm"
     if len(res.series) and "month" in res.series:
@@ -187,7 +218,14 @@ def _assign_groups(res: Results) -> None:
         lookup = res.runs[[*keys, "group"]].drop_duplicates(keys)
         res.series = res.series.merge(lookup, on=keys, how="left")
         res.series["group"] = res.series["group"].fillna(res.series["scenario"]).astype(str)
-    res.groups = scenario_order(res.runs["group"].unique())
+    res.group_parts = parts
+    if res.group_by == "arm":
+        rank_s = {s: i for i, s in enumerate(res.scenarios)}
+        rank_a = {a: i for i, a in enumerate(res.arms)}
+        res.groups = sorted(res.runs["group"].unique(),
+                            key=lambda g: (rank_s.get(parts[g][0], 0), rank_a.get(parts[g][1], len(rank_a)), g))
+    else:
+        res.groups = scenario_order(res.runs["group"].unique())
 
 
 def _signpost_labels(manifests: dict[str, dict]) -> dict[str, str]:
@@ -409,13 +447,13 @@ def estimate(res: Results, group: str, name: str) -> Estimate:
     return probability(x) if is_probability(name) else mean(x)
 
 
-def paired(res: Results, group: str, name: str) -> tuple[Estimate, bool]:
-    """Difference of ``group`` against the reference for outcome ``name``.
+def paired(res: Results, group: str, name: str, ref: str | None = None) -> tuple[Estimate, bool]:
+    """Difference of ``group`` against ``ref`` (by default the reference) for outcome ``name``.
 
     Runs are paired when they share replication and seed (common random numbers); when no run
     pairs up the difference of the two means is given with Welch's interval, and False returned.
     """
-    ref = res.reference
+    ref = res.reference if ref is None else ref
     cols = ["replication", "seed"] if "seed" in res.runs else ["replication"]
     a = res.runs.loc[res.runs["group"] == group, [*cols, name]]
     b = res.runs.loc[res.runs["group"] == ref, [*cols, name]]
@@ -431,6 +469,124 @@ def paired(res: Results, group: str, name: str) -> tuple[Estimate, bool]:
     dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1)) if se > 0 else 1.0
     half = float(stats.t.ppf(0.975, dof) * se)
     return Estimate(d, d - half, d + half, int(min(x.size, y.size))), False
+
+
+# ---- the experiment's compare pairs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One row of a paired-differences figure: ``a - b`` of an experiment's compare pair, within
+    one scenario for a pair of arms (the same pair is then one row per scenario)."""
+
+    a: str                # as the experiment names them (arms or scenarios)
+    b: str
+    group_a: str          # the report's groups holding the two sides
+    group_b: str
+    scenario: str | None  # for a pair of arms: the scenario both sides ran in
+
+    @property
+    def name(self) -> str:
+        """As ``deterrence summarize`` names it."""
+        return f"{self.a} - {self.b}"
+
+    @property
+    def label(self) -> str:
+        return f"{display(self.a)} \u2212 {display(self.b)}"
+
+
+def comparisons(res: Results) -> list[Comparison]:
+    """The experiment's compare pairs whose two sides are in the results, in the experiment's
+    order; a pair of arms once per scenario (in the report's scenario order)."""
+    out = []
+    by_parts = {parts: g for g, parts in res.group_parts.items()}
+    for a, b in res.compare:
+        if res.group_by == "arm" and a in res.arms and b in res.arms:
+            for scen in res.scenarios:
+                ga, gb = by_parts.get((scen, a)), by_parts.get((scen, b))
+                if ga in res.groups and gb in res.groups:
+                    out.append(Comparison(a, b, ga, gb, scen))
+        elif a in res.groups and b in res.groups:
+            out.append(Comparison(a, b, a, b, None))
+    return out
+
+
+def read_differences(folder: Path) -> pd.DataFrame | None:
+    """``summary/differences`` of a sweep folder, if 'deterrence summarize' wrote it from the
+    sweep's current manifest (a summary older than a re-run sweep would not match its runs:
+    then None, and the report computes the differences from the runs)."""
+    summary = Path(folder) / "summary"
+    files = [summary / "differences.parquet", summary / "differences.csv"]
+    path = next((f for f in files if f.is_file()), None)
+    if path is None or not (summary / "manifest.json").is_file() or not (Path(folder) / "manifest.json").is_file():
+        return None
+    try:
+        info = json.loads((summary / "manifest.json").read_text())
+    except json.JSONDecodeError:
+        return None
+    source = info.get("source", {}).get("manifest_sha256") if isinstance(info.get("source"), dict) else None
+    if source != hashlib.sha256((Path(folder) / "manifest.json").read_bytes()).hexdigest():
+        return None
+    if not math.isclose(float(info.get("confidence_level", 0.95)), 0.95):
+        return None  # every interval of the report is a 95% one: recompute rather than mix levels
+    df = _read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    needed = {"comparison", "outcome", "n_pairs", "difference", "ci_low", "ci_high"}
+    if not needed <= set(df.columns):
+        return None
+    for col in ("scenario", "design_point"):
+        if col not in df:
+            df[col] = None
+    return df
+
+
+def compared(res: Results, comp: Comparison, name: str) -> tuple[Estimate, str]:
+    """The paired difference ``a - b`` of outcome ``name`` for one comparison, and where it came
+    from: 'summary' (the sweep's summary/differences, one row pooled over the whole cell) or
+    'runs' (computed here the same way: run by run, paired by replication and seed, mean with a
+    t-based interval). A grid's summary gives one row per design point; the report pools the
+    design points, so it computes those from the runs."""
+    d = res.differences
+    if d is not None:
+        # A row for the whole cell: pooled (no design point), or the only design point there is.
+        points = res.runs.loc[res.runs["group"].isin([comp.group_a, comp.group_b]), "design_point"].unique()
+        whole = d["design_point"].isna() | ((d["design_point"] == points[0]) if len(points) == 1 else False)
+        rows = d[(d["comparison"] == comp.name) & (d["outcome"] == name) & whole]
+        if comp.scenario is not None:
+            rows = rows[rows["scenario"].astype(str) == comp.scenario]
+        else:
+            rows = rows[rows["scenario"].isna()]
+        if len(rows) == 1:
+            r = rows.iloc[0]
+            return Estimate(float(r["difference"]), float(r["ci_low"]), float(r["ci_high"]), int(r["n_pairs"])), "summary"
+    e, _ = paired(res, comp.group_a, name, ref=comp.group_b)
+    return e, "runs"
+
+
+def compared_by_point(res: Results, comp: Comparison, name: str) -> tuple[pd.DataFrame, str]:
+    """The paired difference ``a - b`` at each design point (a grid's cells): a table indexed by
+    design point with value, low, high and pairs, and its source ('summary' when the sweep's
+    summary has a row for every design point, else 'runs', computed the same way)."""
+    d = res.differences
+    points = sorted(res.runs.loc[res.runs["group"].isin([comp.group_a, comp.group_b]), "design_point"].unique())
+    if d is not None and comp.scenario is None:
+        rows = d[(d["comparison"] == comp.name) & (d["outcome"] == name) & d["design_point"].notna()]
+        rows = rows.assign(design_point=rows["design_point"].astype(int)).drop_duplicates("design_point")
+        if set(rows["design_point"]) >= set(points):
+            t = rows.set_index("design_point").loc[points]
+            return pd.DataFrame({"value": t["difference"].astype(float), "low": t["ci_low"].astype(float),
+                                 "high": t["ci_high"].astype(float), "pairs": t["n_pairs"].astype(int)}), "summary"
+    cols = ["design_point", "replication", "seed"] if "seed" in res.runs else ["design_point", "replication"]
+    a = res.runs.loc[res.runs["group"] == comp.group_a, [*cols, name]]
+    b = res.runs.loc[res.runs["group"] == comp.group_b, [*cols, name]]
+    both = a.merge(b, on=cols, suffixes=("", "_b")).dropna()
+    out = {}
+    for point in points:
+        sel = both[both["design_point"] == point]
+        e = mean(sel[name].to_numpy(float) - sel[f"{name}_b"].to_numpy(float))
+        out[point] = (e.value, e.low, e.high, e.n)
+    table = pd.DataFrame.from_dict(out, orient="index", columns=["value", "low", "high", "pairs"])
+    table.index.name = "design_point"
+    return table, "runs"
 
 
 def bands(res: Results, group: str, name: str) -> pd.DataFrame | None:

@@ -12,13 +12,17 @@ import numpy as np
 import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
-from sim.outcomes import GROUPS, MAIN_OUTCOMES
+from sim.outcomes import ALLY_OUTCOMES, GROUPS, MAIN_OUTCOMES
 from sim.report import data as D
 from sim.report.style import (
     BAND_ALPHA,
+    arm_colours,
     plt,
     report_style,
     save_figure,
@@ -27,6 +31,7 @@ from sim.report.style import (
 )
 
 WIDTH = 6.5  # inches: the text width of an A4 or letter page with 1-inch margins
+MAX_HEIGHT = 9.0  # inches: a figure taller than a page of text is split into parts
 
 INTERVAL_PROBABILITY = "Wilson 95% interval"
 INTERVAL_MEAN = "t-based 95% confidence interval of the mean"
@@ -47,6 +52,64 @@ class Figure:
 
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False))
+
+
+_RENDERER = RendererAgg(1, 1, 72)  # at 72 dpi a pixel is a point: text widths in points
+
+
+def text_width(text: str, size: float, weight: str = "normal") -> float:
+    """Width in points of ``text`` (its widest line) in the report's font."""
+    prop = FontProperties(family="DejaVu Sans", size=size, weight=weight)
+    return max(_RENDERER.get_text_width_height_descent(line, prop, ismath=False)[0] for line in text.split("\n"))
+
+
+def fit(text: str, width_in: float, size: float, weight: str = "normal") -> str:
+    """``text`` wrapped at spaces into lines no wider than ``width_in`` inches (a single word
+    longer than that keeps its own line). Measured in the font, not counted in characters:
+    titles of panels side by side must not run into each other."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):  # breaks already in the text are kept
+        start = len(lines)
+        for word in paragraph.split():
+            if len(lines) > start and text_width(f"{lines[-1]} {word}", size, weight) <= width_in * 72:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+    return "\n".join(lines)
+
+
+def group_colours(res: D.Results) -> dict[str, str]:
+    """A colour per group: the scenario's own colour when groups are scenarios; the arm's (the
+    same in every scenario) in an arms sweep."""
+    if res.group_by == "arm":
+        arms = arm_colours([*res.arms, *sorted({res.arm_of(g) or "" for g in res.groups} - set(res.arms))])
+        return {g: arms[res.arm_of(g) or ""] for g in res.groups}
+    return scenario_colours(res.groups)
+
+
+def group_marker(res: D.Results, group: str) -> str:
+    """A group's marker: its scenario's (so in an arms sweep the marker tells the scenario)."""
+    return scenario_marker(res.scenario_of(group))
+
+
+def group_title(res: D.Results, group: str, with_scenario: bool = True) -> str:
+    """A group's name on a panel: the arm alone where the figure is of one scenario."""
+    if res.group_by == "arm" and not with_scenario:
+        return D.display(res.arm_of(group) or group)
+    return D.display(group)
+
+
+def pages_of(res: D.Results, groups: list[str], per_page: int) -> list[tuple[list[str], str | None]]:
+    """Groups cut into pages of at most ``per_page``: an arms sweep one scenario at a time (its
+    arms side by side, the scenario named once in the title), others in order. Each page with
+    the scenario it is of (arms), or None."""
+    if res.group_by == "arm":
+        out = []
+        for scen in res.scenarios:
+            members = [g for g in groups if res.scenario_of(g) == scen]
+            out += [(members[i: i + per_page], scen) for i in range(0, len(members), per_page)]
+        return out
+    return [(groups[i: i + per_page], None) for i in range(0, len(groups), per_page)]
 
 
 def axis_unit(u: str) -> str:
@@ -73,6 +136,44 @@ def _xerr(value: float, low: float, high: float, scale: float = 1.0):
     if math.isnan(low) or math.isnan(high):
         return None
     return [[max(value - low, 0.0) * scale], [max(high - value, 0.0) * scale]]
+
+
+def layout_problems(fig) -> list[str]:
+    """What is wrong with a figure's layout, drawn as it will be saved: text or a legend reaching
+    past the figure's edge, titles of two panels running into each other, tick labels of one
+    axis overlapping. Empty when all is well. For the tests, and for anyone adding a figure."""
+    from matplotlib.axes import Axes
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    edge = fig.bbox.padded(1)  # a pixel of rounding
+    inside = lambda b: (b.x0 >= edge.x0 and b.x1 <= edge.x1 and b.y0 >= edge.y0 and b.y1 <= edge.y1)  # noqa: E731
+    problems = []
+    axes = [a for a in fig.findobj(Axes) if a.get_visible()]
+    for ax in axes:
+        if not inside(ax.get_tightbbox(renderer)):
+            problems.append(f"panel '{ax.get_title(loc='left') or ax.get_title()}' reaches past the figure's edge")
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            labels = [t.get_window_extent(renderer) for tick, t in
+                      ((tk, tk.label1) for tk in axis.get_major_ticks()) if t.get_visible() and t.get_text()
+                      and lo - 1e-9 <= tick.get_loc() <= hi + 1e-9]
+            if any(a.overlaps(b) for i, a in enumerate(labels) for b in labels[i + 1:]):
+                problems.append(f"tick labels overlap on a panel '{ax.get_title(loc='left') or ax.get_title()}'")
+    titles = [(t.get_text(), t.get_window_extent(renderer)) for ax in axes
+              for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+    for i, (a, box_a) in enumerate(titles):
+        for b, box_b in titles[i + 1:]:
+            if box_a.overlaps(box_b):
+                problems.append(f"titles overlap: {a!r} and {b!r}")
+    for f in [fig, *fig.findobj(lambda o: type(o).__name__ == "SubFigure")]:
+        for leg in f.legends:
+            if not inside(leg.get_window_extent(renderer)):
+                problems.append("a legend reaches past the figure's edge")
+        for t in f.texts:
+            if t.get_text() and not inside(t.get_window_extent(renderer)):
+                problems.append(f"text {t.get_text()!r} reaches past the figure's edge")
+    return problems
 
 
 def _save(fig, out: Path, name: str, title: str, caption: str) -> Figure:
@@ -106,35 +207,52 @@ PANELS_PER_ROW = 6
 
 
 def fan_charts(res: D.Results, out: Path, name: str, title: str, series: tuple[str, ...]) -> list[Figure]:
-    """The fan chart of ``series``, in figures of at most six scenarios side by side."""
+    """The fan chart of ``series``, in figures of at most six groups side by side (an arms
+    sweep: the arms of one scenario to a figure)."""
     groups = [g for g in res.groups if res.n_series_runs(g)]
-    pages = [groups[i: i + PANELS_PER_ROW] for i in range(0, len(groups), PANELS_PER_ROW)]
+    pages = pages_of(res, groups, PANELS_PER_ROW)
     out_figs = []
-    for k, page in enumerate(pages, start=1):
+    for k, (page, scen) in enumerate(pages, start=1):
         suffix = "" if k == 1 else f"_{k}"
-        part = f", part {k} of {len(pages)}" if len(pages) > 1 else ""
-        fig = fan_chart(res, out, name + suffix, title + part, series, page)
+        part = _part(pages, k)
+        of = f" ({D.display(scen)})" if scen else ""
+        fig = fan_chart(res, out, name + suffix, title + of + part, series, page,
+                        heading=f"Scenario: {D.display(scen)}" if scen else None)
         if fig is not None:
             out_figs.append(fig)
     return out_figs
 
 
+def _part(pages: list[tuple[list[str], str | None]], k: int) -> str:
+    """', part k of n' for the k-th of several pages (1-based); nothing when the page's scenario
+    alone tells it apart (an arms sweep whose scenarios each fit one page)."""
+    if len(pages) == 1 or (pages[k - 1][1] is not None and sum(p[1] == pages[k - 1][1] for p in pages) == 1):
+        return ""
+    return f", part {k} of {len(pages)}"
+
+
 def fan_chart(res: D.Results, out: Path, name: str, title: str, series: tuple[str, ...],
-              groups: list[str]) -> Figure | None:
+              groups: list[str], heading: str | None = None) -> Figure | None:
     """Rows: series; columns: scenarios (shared axes). Median, 50% and 90% bands across runs."""
     series = tuple(s for s in series if s in res.series)
     if not series or not groups:
         return None
-    colours = scenario_colours(groups)
+    colours = group_colours(res)
     months = int(res.series["month"].max()) + 1
     ref = res.reference if res.reference in groups else None
+    one_scenario = len({res.scenario_of(g) for g in groups}) == 1
+    # Panel titles fit their panel's width (the figure less the y axis label, over the panels).
+    panel_w = (WIDTH - 0.55) / len(groups) - 0.08
+    heads = {g: fit(group_title(res, g, with_scenario=not one_scenario), panel_w, 8, "bold") for g in groups}
     with report_style():
-        fig = plt.figure(figsize=(WIDTH, 0.55 + 1.85 * len(series)))
+        fig = plt.figure(figsize=(WIDTH, 0.55 + 1.85 * len(series) + (0.25 if heading else 0)))
+        if heading:  # the page's scenario (an arms sweep), so that the PNG says it on its own
+            fig.suptitle(heading, fontsize=9, fontweight="bold")
         subfigs = np.atleast_1d(fig.subfigures(len(series), 1, hspace=0.0))
         for r, sname in enumerate(series):
             sf = subfigs[r]
             axes = sf.subplots(1, len(groups), sharey=True, squeeze=False)[0]
-            sf.suptitle(_wrap(D.label(sname), 110), fontsize=8, fontweight="bold")
+            sf.suptitle(fit(D.label(sname), WIDTH - 0.3, 8, "bold"), fontsize=8, fontweight="bold")
             ref_band = D.bands(res, ref, sname) if ref else None
             for c, g in enumerate(groups):
                 ax = axes[c]  # x limits and ticks are set alike below; sharex across subfigures is very slow
@@ -148,7 +266,7 @@ def fan_chart(res: D.Results, out: Path, name: str, title: str, series: tuple[st
                             linewidth=0.8, alpha=0.75)
                 ax.plot(x, b.p50, color=col, linewidth=1.4)
                 if r == 0:
-                    ax.set_title(_wrap(D.display(g), max(18, 100 // len(groups))), color=col, fontsize=8)
+                    ax.set_title(heads[g], color=col, fontsize=8)
                 if c == 0:
                     ax.set_ylabel(axis_unit(D.unit(sname)))
                 else:
@@ -171,7 +289,8 @@ def fan_chart(res: D.Results, out: Path, name: str, title: str, series: tuple[st
             handles.append(Line2D([], [], color="#000000", linestyle=(0, (3, 2)), linewidth=0.8,
                                   label=f"{D.display(ref)} median (reference)"))
         fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
-    caption = (f"{title}, by month. Each panel is one scenario; lines are the median across runs, "
+    caption = (f"{title}, by month. Each panel is one {'arm' if res.group_by == 'arm' else 'scenario'}; "
+               f"lines are the median across runs, "
                f"shaded bands hold the middle 50% and 90% of runs (spread of outcomes, not a "
                f"confidence interval)."
                + (f" The dashed line repeats the {D.display(ref)} median for comparison." if ref else "")
@@ -193,26 +312,224 @@ def mean_outcomes(res: D.Results) -> list[str]:
     return [n for n in MAIN_OUTCOMES if not D.is_probability(n) and n in res.runs and res.runs[n].notna().any()]
 
 
-def _scenario_legend(fig, groups, colours, extra=()) -> None:
-    handles = [Line2D([], [], color=colours[g], marker=scenario_marker(g), linestyle="none",
+LEGEND_MAX_ENTRIES = 5  # scenarios named in a legend; more are named on the axis only
+
+
+def _legend(fig, handles, loc: str = "outside upper center") -> None:
+    """A figure legend in as many columns as fit the page's width (measured), so that it can
+    never run off the figure's edges."""
+    renderer = fig.canvas.get_renderer()
+    for ncol in range(len(handles), 0, -1):
+        legend = fig.legend(handles=handles, loc=loc, ncol=ncol, handletextpad=0.3, columnspacing=1.2)
+        if ncol == 1 or legend.get_window_extent(renderer).width <= (WIDTH - 0.1) * fig.dpi:
+            return
+        legend.remove()
+
+
+def _scenario_legend(res: D.Results, fig, groups, colours, extra=()) -> None:
+    handles = [Line2D([], [], color=colours[g], marker=group_marker(res, g), linestyle="none",
                       label=D.display(g)) for g in groups]
-    handles += list(extra)
-    # Five entries fit on one line of the page's width; more go in rows of three.
-    fig.legend(handles=handles, loc="outside upper center", ncol=len(handles) if len(handles) <= 5 else 3,
-               handletextpad=0.3, columnspacing=1.2)
+    _legend(fig, handles + list(extra))
 
 
-def forest_probabilities(res: D.Results, out: Path, difference: bool = False) -> Figure | None:
-    """One block per outcome, one row per scenario: probability (or difference) with interval."""
+@dataclass
+class Row:
+    """A row of a forest panel: a group or a comparison; a header row (key None) names the block
+    of rows under it (a scenario, or a compare pair) and holds no data."""
+
+    label: str
+    key: object = None
+    colour: str = "#000000"
+    marker: str = "o"
+
+
+def group_rows(res: D.Results, groups: list[str]) -> list[Row]:
+    """Rows of a forest of groups: an arms sweep of several scenarios in one block per scenario
+    (its name as the header, arms under it by name), else one row per group."""
+    colours = group_colours(res)
+    row = lambda g, text: Row(text, g, colours[g], group_marker(res, g))  # noqa: E731
+    if res.group_by == "arm" and len({res.scenario_of(g) for g in groups}) > 1:
+        rows = []
+        for scen in res.scenarios:
+            members = [g for g in groups if res.scenario_of(g) == scen]
+            if members:
+                rows.append(Row(D.display(scen)))
+                rows += [row(g, group_title(res, g, with_scenario=False)) for g in members]
+        return rows
+    return [row(g, group_title(res, g, with_scenario=False)) for g in groups]
+
+
+LABEL_SIZE = 7.0       # points: y tick labels of forest panels
+LABEL_MAX_WIDTH = 1.7  # inches: longer row labels wrap
+ROW_PITCH = 0.13       # inches per row of a forest panel
+
+
+def _row_layout(rows: list[Row]) -> tuple[list[str], np.ndarray, float]:
+    """Wrapped labels, y positions (top row at the top) and the height in rows: a label on two
+    lines takes 1.9 rows."""
+    def wrap(text: str, weight: str) -> str:
+        # A comparison "a - b" too long for one line breaks before its minus sign.
+        if text_width(text, LABEL_SIZE, weight) > LABEL_MAX_WIDTH * 72:
+            text = text.replace(" \u2212 ", "\n\u2212 ")
+        return fit(text, LABEL_MAX_WIDTH, LABEL_SIZE, weight)
+
+    labels = [wrap(r.label, "bold" if r.key is None else "normal") for r in rows]
+    heights = np.array([1 + 0.9 * lab.count("\n") for lab in labels])
+    tops = np.concatenate([[0.0], np.cumsum(heights)[:-1]])
+    return labels, -(tops + heights / 2), float(heights.sum())
+
+
+def panel_forest(res: D.Results, out: Path, name: str, title: str, caption: str, names: list[str],
+                 rows: list[Row], value, xlabel, *, zero: bool = False, fixed: tuple[float, float] | None = None,
+                 legend=None, ncols: int = 2) -> list[Figure]:
+    """One small panel per outcome (each in its own unit), one row per ``rows`` entry, shared by
+    every panel and named on the left column only; cut into parts no taller than MAX_HEIGHT.
+
+    ``value(row, outcome)`` gives ``(Estimate, hollow)`` or None; ``xlabel(outcome)`` the axis
+    label; ``zero`` draws the zero line (differences); ``fixed`` fixes the x range (probabilities);
+    ``legend`` is a list of handles, or None when the row labels say all (rows align across a
+    panel row, and colour and marker repeat the label)."""
+    if not names or not any(r.key is not None for r in rows):
+        return []
+    labels, ys, height = _row_layout(rows)
+    label_w = max(text_width(lab, LABEL_SIZE, "bold" if r.key is None else "normal") for lab, r in zip(labels, rows, strict=True)) / 72
+    panel_w = (WIDTH - label_w - 0.2) / ncols - 0.15
+    titles = {n: fit(D.label(n, res).removeprefix("Signpost: "), panel_w, 7.5) for n in names}
+    # Height of each row of panels: its longest title, the axis below, the rows.
+    lines = [titles[n].count("\n") + 1 for n in names]
+    row_h = [0.5 + 0.14 * max(lines[i: i + ncols]) + ROW_PITCH * height for i in range(0, len(names), ncols)]
+    legend_h = 0.35 if legend else 0.1
+    # The fewest parts, each of about as many panel rows, none taller than MAX_HEIGHT.
+    parts = max(1, math.ceil(sum(row_h) / (MAX_HEIGHT - legend_h)))
+    while True:
+        per = math.ceil(len(row_h) / parts)
+        if per == 1 or all(sum(row_h[i: i + per]) + legend_h <= MAX_HEIGHT for i in range(0, len(row_h), per)):
+            break
+        parts += 1
+    parts = math.ceil(len(row_h) / per)
+    figures = []
+    for k in range(parts):
+        chunk = names[k * per * ncols: (k + 1) * per * ncols]
+        nrows = math.ceil(len(chunk) / ncols)
+        with report_style():
+            fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, legend_h + sum(row_h[k * per: k * per + nrows])),
+                                     squeeze=False)
+            for i, outcome in enumerate(chunk):
+                ax = axes[i // ncols][i % ncols]
+                for row, y in zip(rows, ys, strict=True):
+                    got = value(row, outcome) if row.key is not None else None
+                    if got is None or math.isnan(got[0].value):
+                        continue
+                    e, hollow = got
+                    ax.errorbar(e.value, y, xerr=_xerr(e.value, e.low, e.high), color=row.colour, marker=row.marker,
+                                markersize=3.8, linewidth=1.0, capsize=1.5, zorder=3,
+                                markerfacecolor="white" if hollow else row.colour)
+                for row, y, lab in zip(rows, ys, labels, strict=True):
+                    if row.key is None and y < ys[0]:  # a rule between blocks
+                        ax.axhline(y + 0.5 + 0.45 * lab.count("\n"), color="#bbbbbb", linewidth=0.5, zorder=1)
+                if zero:
+                    ax.axvline(0, color="#000000", linewidth=0.8, zorder=2)
+                    lo, hi = ax.get_xlim()  # keep zero, and a marker sitting on it, off the panel's edge
+                    pad = 0.05 * (hi - lo)
+                    ax.set_xlim(min(lo, -pad), max(hi, pad))
+                if fixed:
+                    ax.set_xlim(*fixed)
+                # About one tick label per half inch: more run into each other on a narrow panel.
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=max(3, int(panel_w / 0.45)), steps=[1, 2, 2.5, 5, 10]))
+                ax.set_yticks(ys, labels if i % ncols == 0 else [])
+                if i % ncols == 0:
+                    for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
+                        if row.key is None:
+                            tick.set_fontweight("bold")
+                ax.tick_params(axis="y", length=0, labelsize=LABEL_SIZE)
+                ax.set_ylim(-height - 0.1, 0.1)
+                ax.grid(axis="y", visible=False)
+                ax.set_title(titles[outcome], fontsize=7.5, fontweight="normal", loc="left")
+                ax.set_xlabel(xlabel(outcome), fontsize=7.5)
+            for i in range(len(chunk), nrows * ncols):
+                axes[i // ncols][i % ncols].set_visible(False)
+            if legend:
+                _legend(fig, legend)
+        part = f", part {k + 1} of {parts}" if parts > 1 else ""
+        figures.append(_save(fig, out, name + ("" if k == 0 else f"_{k + 1}"), title + part, caption))
+    return figures
+
+
+def _scenario_groups_legend(res: D.Results, groups: list[str]) -> list | None:
+    """The legend of a forest of a few scenarios, as the report always had; None for arms or
+    many groups, which the row labels name."""
+    if res.group_by != "scenario" or len(groups) > LEGEND_MAX_ENTRIES:
+        return None
+    colours = group_colours(res)
+    return [Line2D([], [], color=colours[g], marker=group_marker(res, g), linestyle="none", label=D.display(g))
+            for g in groups]
+
+
+def forest_probabilities(res: D.Results, out: Path, difference: bool = False) -> list[Figure]:
+    """One block per outcome, one row per scenario: probability (or difference) with interval.
+    With more groups than a legend can name (an arms sweep), one panel per outcome instead, the
+    groups named on the axis."""
     names = probability_outcomes(res)
     ref = res.reference
     groups = [g for g in res.groups if not (difference and g == ref)]
     if not names or not groups or (difference and ref is None):
-        return None
-    colours = scenario_colours(res.groups)
+        return []
+    paired_all = True
+
+    def value(row, name):
+        nonlocal paired_all
+        if difference:
+            e, was_paired = D.paired(res, row.key, name)
+            paired_all &= was_paired or math.isnan(e.value)
+            return D.Estimate(e.value * 100, e.low * 100, e.high * 100, e.n), False
+        e = D.estimate(res, row.key, name)
+        return (e, False) if e.n else None
+
+    if _scenario_groups_legend(res, groups) is None:
+        stem = "differences_probabilities" if difference else "forest_probabilities"
+        figs = panel_forest(res, out, stem, "", "", names, group_rows(res, groups), value,
+                            (lambda n: f"difference from {D.display(ref)} (percentage points)") if difference
+                            else (lambda n: "probability (share of runs)"),
+                            zero=difference, fixed=None if difference else (-0.02, 1.02))
+    else:
+        figs = [_forest_blocks(res, out, names, groups, value, difference)]
+    if difference:
+        interval = INTERVAL_PAIRED if paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
+        title = f"Probabilities of failure and signposts: difference from {D.display(ref)}"
+        caption = (f"Difference in the probability of deterrence failure and of each signpost between each "
+                   f"scenario and {D.display(ref)}, in percentage points, with the {interval}. "
+                   f"{runs_phrase(res, res.groups)}.")
+    else:
+        title = "Probabilities of deterrence failure and of the signposts"
+        caption = (f"Share of runs in which deterrence failed (an incursion met no effective response) or each "
+                   f"signpost happened, by {_by(res)}, with the {INTERVAL_PROBABILITY}. "
+                   f"{runs_phrase(res, res.groups)}.")
+    return [_retitle(f, title, caption, len(figs)) for f in figs]
+
+
+def _by(res: D.Results) -> str:
+    if res.group_by == "arm":
+        return "arm and scenario" if len(res.scenarios) > 1 else "arm"
+    return "scenario"
+
+
+def _retitle(fig: Figure, title: str, caption: str, parts: int) -> Figure:
+    """Give a figure drawn before its caption was known (the statistics are gathered while
+    drawing) its title and caption, keeping 'part k of n'."""
+    k = int(fig.name.rsplit("_", 1)[1]) if fig.name.rsplit("_", 1)[-1].isdigit() else 1
+    fig.title = title + (f", part {k} of {parts}" if parts > 1 else "")
+    fig.caption = caption
+    txt = next(p for p in fig.files if p.suffix == ".txt")
+    txt.write_text(f"{fig.title}\n\n{caption}\n")
+    return fig
+
+
+def _forest_blocks(res: D.Results, out: Path, names: list[str], groups: list[str], value, difference: bool) -> Figure:
+    """Probabilities of a few scenarios: one block of rows per outcome, the scenarios in a legend."""
+    ref = res.reference
+    colours = group_colours(res)
     per_block = len(groups) + 1
     rows = len(names) * per_block
-    paired_all = True
     with report_style():
         fig, ax = plt.subplots(figsize=(WIDTH, 0.9 + 0.105 * rows + 0.1 * len(names)))
         ticks, tick_labels = [], []
@@ -221,17 +538,12 @@ def forest_probabilities(res: D.Results, out: Path, difference: bool = False) ->
             if i % 2 == 0:
                 ax.axhspan(top - per_block + 0.5, top + 0.5, color="#f2f2f2", zorder=0, linewidth=0)
             for j, g in enumerate(groups):
-                y = top - j - 0.5
-                if difference:
-                    e, was_paired = D.paired(res, g, name)
-                    paired_all &= was_paired or math.isnan(e.value)
-                    scale = 100.0
-                else:
-                    e, scale = D.estimate(res, g, name), 1.0
-                if math.isnan(e.value) or e.n == 0:
+                got = value(Row(g, g), name)
+                if got is None or math.isnan(got[0].value) or got[0].n == 0:
                     continue
-                ax.errorbar(e.value * scale, y, xerr=_xerr(e.value, e.low, e.high, scale),
-                            color=colours[g], marker=scenario_marker(g), markersize=3.8, linewidth=1.0,
+                e = got[0]
+                ax.errorbar(e.value, top - j - 0.5, xerr=_xerr(e.value, e.low, e.high),
+                            color=colours[g], marker=group_marker(res, g), markersize=3.8, linewidth=1.0,
                             capsize=1.5, zorder=3)
             ticks.append(top - (len(groups)) / 2)
             tick_labels.append(_wrap(D.label(name, res).removeprefix("Signpost: "), 46))
@@ -245,74 +557,127 @@ def forest_probabilities(res: D.Results, out: Path, difference: bool = False) ->
         else:
             ax.set_xlim(-0.02, 1.02)
             ax.set_xlabel("probability (share of runs)")
-        _scenario_legend(fig, groups, colours)
-    if difference:
-        interval = INTERVAL_PAIRED if paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
-        title = f"Probabilities of failure and signposts: difference from {D.display(ref)}"
-        caption = (f"Difference in the probability of deterrence failure and of each signpost between each "
-                   f"scenario and {D.display(ref)}, in percentage points, with the {interval}. "
-                   f"{runs_phrase(res, res.groups)}.")
-        return _save(fig, out, "differences_probabilities", title, caption)
-    title = "Probabilities of deterrence failure and of the signposts"
-    caption = (f"Share of runs in which deterrence failed (an incursion met no effective response) or each "
-               f"signpost happened, by scenario, with the {INTERVAL_PROBABILITY}. "
-               f"{runs_phrase(res, res.groups)}.")
-    return _save(fig, out, "forest_probabilities", title, caption)
+        _scenario_legend(res, fig, groups, colours)
+    return _save(fig, out, "differences_probabilities" if difference else "forest_probabilities", "", "")
 
 
-def forest_means(res: D.Results, out: Path, difference: bool = False) -> Figure | None:
-    """One small panel per outcome (its own unit), one row per scenario: mean or paired
-    difference with its interval."""
+def forest_means(res: D.Results, out: Path, difference: bool = False) -> list[Figure]:
+    """One small panel per outcome (its own unit), one row per group: mean or paired difference
+    with its interval."""
     names = mean_outcomes(res)
     ref = res.reference
     groups = [g for g in res.groups if not (difference and g == ref)]
     if not names or not groups or (difference and ref is None):
-        return None
-    colours = scenario_colours(res.groups)
-    ncols = 2
-    nrows = math.ceil(len(names) / ncols)
-    panel_h = 0.62 + 0.19 * len(groups)
+        return []
     paired_all = True
-    with report_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, 0.5 + panel_h * nrows), squeeze=False)
-        for k, name in enumerate(names):
-            ax = axes[k // ncols][k % ncols]
-            for j, g in enumerate(groups):
-                if difference:
-                    e, was_paired = D.paired(res, g, name)
-                    paired_all &= was_paired or math.isnan(e.value)
-                else:
-                    e = D.estimate(res, g, name)
-                if math.isnan(e.value):
-                    continue
-                ax.errorbar(e.value, -j, xerr=_xerr(e.value, e.low, e.high), color=colours[g], marker=scenario_marker(g),
-                            markersize=3.8, linewidth=1.0, capsize=1.5)
-            if difference:
-                ax.axvline(0, color="#000000", linewidth=0.8)
-                lo, hi = ax.get_xlim()  # keep zero, and a marker sitting on it, off the panel's edge
-                pad = 0.05 * (hi - lo)
-                ax.set_xlim(min(lo, -pad), max(hi, pad))
-            ax.set_yticks(-np.arange(len(groups)), [D.display(g) for g in groups] if k % ncols == 0 else [])
-            ax.tick_params(axis="y", length=0)
-            ax.set_ylim(-len(groups) + 0.4, 0.6)
-            ax.grid(axis="y", visible=False)
-            ax.set_title(_wrap(D.label(name), 44), fontsize=7.5, fontweight="normal", loc="left")
-            ax.tick_params(axis="y", labelsize=7)
-            u = axis_unit(D.unit(name))
-            ax.set_xlabel(f"difference ({u})" if difference else u, fontsize=7.5)
-        for k in range(len(names), nrows * ncols):
-            axes[k // ncols][k % ncols].set_visible(False)
-        _scenario_legend(fig, groups, colours)
+
+    def value(row, name):
+        nonlocal paired_all
+        if difference:
+            e, was_paired = D.paired(res, row.key, name)
+            paired_all &= was_paired or math.isnan(e.value)
+            return e, False
+        return D.estimate(res, row.key, name), False
+
+    unit = lambda n: axis_unit(D.unit(n))  # noqa: E731
+    figs = panel_forest(res, out, "differences_means" if difference else "forest_means", "", "", names,
+                        group_rows(res, groups), value,
+                        (lambda n: f"difference ({unit(n)})") if difference else unit,
+                        zero=difference, legend=_scenario_groups_legend(res, groups))
     if difference:
         interval = INTERVAL_PAIRED if paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
         title = f"Main outcomes: difference from {D.display(ref)}"
         caption = (f"Mean difference between each scenario and {D.display(ref)} in the main outcomes "
                    f"(each panel in its own unit), with the {interval}. {runs_phrase(res, res.groups)}.")
-        return _save(fig, out, "differences_means", title, caption)
-    title = "Main outcomes by scenario"
-    caption = (f"Mean of each main outcome across runs by scenario (each panel in its own unit), with the "
-               f"{INTERVAL_MEAN}. {runs_phrase(res, res.groups)}.")
-    return _save(fig, out, "forest_means", title, caption)
+    else:
+        title = "Main outcomes by " + _by(res)
+        caption = (f"Mean of each main outcome across runs by {_by(res)} (each panel in its own unit), with the "
+                   f"{INTERVAL_MEAN}. {runs_phrase(res, res.groups)}.")
+    return [_retitle(f, title, caption, len(figs)) for f in figs]
+
+
+# ---- the experiment's paired comparisons ---------------------------------------------------------
+
+
+def comparisons_to_plot(res: D.Results) -> list[D.Comparison]:
+    """The experiment's compare pairs that no other figure shows: all of them, except a
+    scenario's difference from the status quo when the differences-from-status-quo figures
+    are drawn (they show every scenario against it)."""
+    comps = D.comparisons(res)
+    if res.reference is not None and len(res.groups) > 1:
+        comps = [c for c in comps if not (c.scenario is None and c.b == res.reference)]
+    return comps
+
+
+def comparison_outcomes(res: D.Results) -> list[str]:
+    """The main outcomes present, deterrence failure first: whether a bet holds deterrence is the
+    question the comparisons are asked for."""
+    names = sorted(MAIN_OUTCOMES, key=lambda n: n != "deterrence_failure")
+    return [n for n in names if n in res.runs and res.runs[n].notna().any()]
+
+
+def comparison_rows(res: D.Results, comps: list[D.Comparison]) -> list[Row]:
+    """One row per comparison and scenario: for pairs of arms in several scenarios one block per
+    pair (the pair as header, a row per scenario); else one row per comparison. Colour: the
+    first side's (the arm or scenario the bet is on); marker: the scenario's."""
+    colours = group_colours(res)
+    row = lambda c, text: Row(text, c, colours[c.group_a], group_marker(res, c.group_a))  # noqa: E731
+    if any(c.scenario is not None for c in comps) and len(res.scenarios) > 1:
+        rows = []
+        for pair in dict.fromkeys((c.a, c.b) for c in comps):
+            block = [c for c in comps if (c.a, c.b) == pair]
+            rows.append(Row(block[0].label))
+            rows += [row(c, D.display(c.scenario)) for c in block]
+        return rows
+    return [row(c, c.label) for c in comps]
+
+
+def paired_differences(res: D.Results, out: Path, comps: list[D.Comparison]) -> list[Figure]:
+    """The experiment's compare pairs: mean paired difference a - b of each main outcome with its
+    95% interval, a zero line, one row per comparison and scenario, one panel per outcome."""
+    names = comparison_outcomes(res)
+    if not comps or not names:
+        return []
+    sources, pairs = set(), set()
+
+    def value(row, name):
+        e, source = D.compared(res, row.key, name)
+        if e.n == 0 or math.isnan(e.value):
+            return None
+        sources.add(source)
+        pairs.add(e.n)
+        if D.is_probability(name):
+            e = D.Estimate(e.value * 100, e.low * 100, e.high * 100, e.n)
+        return e, bool(math.isnan(e.low) or e.low <= 0 <= e.high)
+
+    def xlabel(name):
+        return "difference (percentage points)" if D.is_probability(name) else f"difference ({axis_unit(D.unit(name))})"
+
+    handles = [Line2D([], [], color="#444444", marker="o", linestyle="none", label="interval excludes zero"),
+               Line2D([], [], color="#444444", marker="o", markerfacecolor="white", linestyle="none",
+                      label="interval includes zero")]
+    figs = panel_forest(res, out, "comparisons", "", "", names, comparison_rows(res, comps), value, xlabel,
+                        zero=True, legend=handles)
+    arms = any(c.scenario is not None for c in comps)
+    sides = "arms" if arms else "scenarios"
+    n = sorted(pairs)
+    per = "per comparison and scenario" if arms else "per comparison"
+    pairs_text = f"{n[0]} pairs of runs {per}" if len(n) == 1 else f"{n[0]} to {n[-1]} pairs of runs {per}"
+    points = res.runs.groupby("group")["design_point"].nunique().max()
+    pooled = " (pooled over the design points)" if points > 1 and not arms else ""
+    source = {"summary": "from the sweep's summary/differences ('deterrence summarize')",
+              "runs": "computed from the runs"}
+    title = f"Paired differences between {sides}: main outcomes" + (
+        "" if len(comps) == len(D.comparisons(res)) else " (the experiment's other comparisons)")
+    caption = (f"The experiment's comparisons a \u2212 b: mean of the run-by-run differences between the two "
+               f"{sides} (runs paired by replication and seed: common random numbers){' within each scenario' if arms else ''}"
+               f"{pooled}, in each main outcome (each panel in its own unit; deterrence failure in percentage "
+               f"points), with the t-based 95% interval of the mean paired difference; one row per comparison"
+               f"{' and scenario' if arms else ''}. Filled markers: the interval excludes zero. "
+               f"{runs_phrase(res, sorted({g for c in comps for g in (c.group_a, c.group_b)}, key=res.groups.index))}; "
+               f"{pairs_text}. Differences {' and '.join(source[s] for s in sorted(sources, reverse=True))}. "
+               f"Every outcome and signpost is in the table 'comparisons'.")
+    return [_retitle(f, title, caption, len(figs)) for f in figs]
 
 
 # ---- two-parameter sweeps ---------------------------------------------------------------------
@@ -448,6 +813,80 @@ def heatmap(res: D.Results, out: Path, scenario: str, fx: str, fy: str, cells: p
     return _save(fig, out, f"heatmap_{_slug(scenario)}", title, caption)
 
 
+def heatmap_differences(res: D.Results, out: Path, comp: D.Comparison, fx: str, fy: str) -> Figure | None:
+    """A compare pair of scenarios over a grid: the paired difference a - b in each cell, one panel
+    per outcome, on a diverging scale centred on zero; cells whose interval excludes zero framed."""
+    design = res.design
+    if "scenario" in design.columns:
+        design = design[design["scenario"] == comp.group_a]
+    design = design.drop_duplicates("design_point").set_index("design_point")
+    names = [n for n in HEATMAP_OUTCOMES if n in res.runs and res.runs[n].notna().any()]
+    if not names or design[fx].nunique() < 2 or design[fy].nunique() < 2:
+        return None
+    xs, ys = np.sort(design[fx].unique()), np.sort(design[fy].unique())
+    xlabels, xunit = _levels(xs, D.parameter_unit(fx))
+    ylabels, yunit = _levels(ys, D.parameter_unit(fy))
+    ncols = 2 if len(names) > 1 else 1
+    nrows = math.ceil(len(names) / ncols)
+    annotate = len(xs) <= 8 and len(ys) <= 8
+    cmap = plt.get_cmap("PuOr_r")  # ColorBrewer purple-orange: diverging and colour-blind-safe
+    sources, pairs = set(), set()
+    with report_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, 0.4 + 2.9 * nrows), squeeze=False)
+        for k, name in enumerate(names):
+            ax = axes[k // ncols][k % ncols]
+            table, source = D.compared_by_point(res, comp, name)
+            sources.add(source)
+            pairs.update(table["pairs"].astype(int).tolist())
+            scale = 100.0 if D.is_probability(name) else 1.0
+            grid = np.full((len(ys), len(xs)), np.nan)
+            clear = np.zeros_like(grid, dtype=bool)
+            for point, r in table.iterrows():
+                if point not in design.index:
+                    continue
+                at = (np.searchsorted(ys, design.at[point, fy]), np.searchsorted(xs, design.at[point, fx]))
+                grid[at] = r["value"] * scale
+                clear[at] = not (math.isnan(r["low"]) or r["low"] <= 0 <= r["high"])
+            top = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
+            norm = mcolors.Normalize(-top or -1.0, top or 1.0)
+            mesh = ax.pcolormesh(np.arange(len(xs) + 1) - 0.5, np.arange(len(ys) + 1) - 0.5, grid,
+                                 cmap=cmap, norm=norm, shading="flat")
+            digits = 0 if top >= 10 else 1 if top >= 1 else 2  # as many decimals as the panel's range needs
+            for (iy, ix), v in np.ndenumerate(grid):
+                if clear[iy, ix]:  # black with a white halo: it shows on the darkest cells too
+                    ax.add_patch(Rectangle((ix - 0.44, iy - 0.44), 0.88, 0.88, facecolor="none",
+                                           edgecolor="#000000", linewidth=0.8, zorder=4,
+                                           path_effects=[patheffects.withStroke(linewidth=1.8, foreground="white")]))
+                if annotate and not math.isnan(v):
+                    shade = mcolors.to_rgb(cmap(norm(v)))
+                    light = 0.2126 * shade[0] + 0.7152 * shade[1] + 0.0722 * shade[2] > 0.45
+                    text = f"{v:+.{digits}f}" if round(v, digits) != 0 else f"{0:.{digits}f}"
+                    ax.text(ix, iy, text, ha="center", va="center",
+                            fontsize=4.8, color="black" if light else "white", zorder=5)
+            ax.set_xticks(np.arange(len(xs)), xlabels)
+            ax.set_yticks(np.arange(len(ys)), ylabels)
+            ax.grid(False)
+            ax.set_xlabel(f"{fx}\n({xunit})")
+            ax.set_ylabel(f"{fy}\n({yunit})")
+            ax.set_title(_wrap(D.label(name), 48), fontsize=7.5, fontweight="normal", loc="left")
+            bar = fig.colorbar(mesh, ax=ax, shrink=0.9, pad=0.02)
+            u = "percentage points" if D.is_probability(name) else axis_unit(D.unit(name))
+            bar.set_label(f"difference ({u})")
+        for k in range(len(names), nrows * ncols):
+            axes[k // ncols][k % ncols].set_visible(False)
+    n = sorted(pairs)
+    pairs_text = f"{n[0]} pairs of runs per cell" if len(n) == 1 else f"{n[0]} to {n[-1]} pairs of runs per cell"
+    where = " and ".join({"summary": "from the sweep's summary/differences", "runs": "computed from the runs"}[s]
+                         for s in sorted(sources, reverse=True))
+    title = f"{comp.label}: paired difference over {fx} and {fy}"
+    caption = (f"{title}. Colour and number: mean paired difference {comp.label} in each cell of the design "
+               f"(runs paired by replication and seed), probabilities in percentage points; purple below zero, "
+               f"orange above, on a scale symmetric about zero. Framed cells: the t-based 95% interval of the "
+               f"mean paired difference excludes zero. {pairs_text}; {len(xs)} x {len(ys)} cells. "
+               f"Differences {where}.")
+    return _save(fig, out, f"heatmap_{_slug(comp.a)}_minus_{_slug(comp.b)}", title, caption)
+
+
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_").lower()
 
@@ -539,32 +978,51 @@ TILE_GRID: dict[str, tuple[int, int]] = {
     "GRC": (7, 5),
 }  # fmt: skip
 
-MAP_METRICS = ("deal", "holds_deal", "credibility_final", "credibility")
+# Per-ally metrics the report knows (``ally.<ISO3>.<metric>``): what the map shows, and its unit
+# (read from the metric's name; sim.outcomes.ALLY_OUTCOMES, where the model defines them, has
+# the last word on units). Known ones come in this order; others follow by name.
+ALLY_METRICS: dict[str, tuple[str, str]] = {
+    "deal": ("probability that the ally ends holding a bilateral deal with the US", "probability"),
+    "holds_deal": ("probability that the ally ends holding a bilateral deal with the US", "probability"),
+    "credibility": ("ally's final belief that the US guarantee holds", "probability"),
+    "credibility_final": ("ally's final belief that the US guarantee holds", "probability"),
+    "share": ("ally's final defence spending", "% of GDP"),
+    "spending_share": ("ally's final defence spending", "% of GDP"),
+}
+MAP_METRICS = tuple(ALLY_METRICS)
 
 
-def map_values(res: D.Results) -> tuple[pd.DataFrame, str, str, bool]:
-    """Per ally and scenario, the value the map shows: (table, what, unit, is_probability).
+def map_metrics(res: D.Results) -> list[str]:
+    """The per-ally metrics of the results, known ones first (deal, credibility, share)."""
+    have = D.ally_outcomes(res)
+    return [m for m in ALLY_METRICS if m in have] + [m for m in have if m not in ALLY_METRICS]
 
-    Uses per-ally outcomes (``ally.<ISO3>.<metric>``) when the results have them; otherwise
-    each ally gets its group's final credibility (eastern flank or western), said so in the
-    caption.
+
+def map_values(res: D.Results, metric: str | None = None) -> tuple[pd.DataFrame, str, str, bool]:
+    """Per ally and group, the value a map shows: (table, what, unit, is_0/1).
+
+    Uses the per-ally outcome ``ally.<ISO3>.<metric>`` (by default the first of map_metrics) when
+    the results have it: a share of runs with a Wilson interval for a 0/1 metric (deal), else a
+    mean with a t interval. Without per-ally outcomes each ally gets its group's final
+    credibility (eastern flank or western), said so in the caption.
     """
-    metrics = D.ally_outcomes(res)
+    metrics = map_metrics(res)
     rows = []
     if metrics:
-        metric = next((m for m in MAP_METRICS if m in metrics), metrics[0])
+        metric = metric or metrics[0]
         cols = {m.group(1): c for c in res.runs.columns if (m := D.ALLY_COLUMN.match(c)) and m.group(2) == metric}
         x = res.runs[list(cols.values())].to_numpy(float)
-        prob = bool(np.isin(x[~np.isnan(x)], (0.0, 1.0)).all())
+        binary = bool(np.isin(x[~np.isnan(x)], (0.0, 1.0)).all())
         for g in res.groups:
             sel = res.runs[res.runs["group"] == g]
             for iso, col in sorted(cols.items()):
-                e = D.probability(sel[col]) if prob else D.mean(sel[col])
+                e = D.probability(sel[col]) if binary else D.mean(sel[col])
                 rows.append((g, iso, e.value, e.low, e.high, e.n))
-        what = ("probability that the ally ends holding a bilateral deal" if metric in ("deal", "holds_deal")
-                else f"{metric.replace('_', ' ')} per ally")
-        unit = "probability" if prob else "value"
-        return pd.DataFrame(rows, columns=["group", "iso3", "value", "low", "high", "runs"]), what, unit, prob
+        what, unit = ALLY_METRICS.get(metric, (f"{metric.replace('_', ' ')} per ally",
+                                               "probability" if binary else "value"))
+        if metric in ALLY_OUTCOMES:
+            unit = "probability" if ALLY_OUTCOMES[metric].unit == "0/1" else ALLY_OUTCOMES[metric].unit
+        return pd.DataFrame(rows, columns=["group", "iso3", "value", "low", "high", "runs"]), what, unit, binary
     from sim.calibration import ALLIES
 
     east = set(GROUPS["eastern_flank"])
@@ -579,34 +1037,54 @@ def map_values(res: D.Results) -> tuple[pd.DataFrame, str, str, bool]:
     return pd.DataFrame(rows, columns=["group", "iso3", "value", "low", "high", "runs"]), what, "probability", False
 
 
-def ally_maps(res: D.Results, out: Path) -> tuple[list[Figure], pd.DataFrame, str] | None:
-    """The tile map, six scenarios to a figure, on one colour scale; and its table."""
-    table, what, unit, _ = map_values(res)
-    if table["value"].isna().all():
-        return None
+def ally_maps(res: D.Results, out: Path) -> tuple[list[Figure], pd.DataFrame] | None:
+    """The tile maps, one set per per-ally metric (deal, credibility, share; or the group means
+    when there is none), six groups to a figure, each metric on one colour scale; and the long
+    table of every value (group, ally, metric, unit, value, interval)."""
     from sim.calibration import load_world
 
     world = load_world()
-    pages = [res.groups[i: i + PANELS_PER_ROW] for i in range(0, len(res.groups), PANELS_PER_ROW)]
-    figs = [ally_map(res, out, table, what, unit, page, "map_allies" + ("" if k == 1 else f"_{k}"),
-                     f", part {k} of {len(pages)}" if len(pages) > 1 else "")
-            for k, page in enumerate(pages, start=1)]
-    table = table.copy()
-    table.insert(2, "name", table["iso3"].map(dict(zip(world.iso3, world.name, strict=True))))
-    return figs, table, what
+    names = dict(zip(world.iso3, world.name, strict=True))
+    figs, tables = [], []
+    for i, metric in enumerate(map_metrics(res) or [None]):
+        table, what, unit, binary = map_values(res, metric)
+        if table["value"].isna().all():
+            continue
+        pages = pages_of(res, res.groups, PANELS_PER_ROW)
+        stem = "map_allies" if i == 0 else f"map_allies_{_slug(metric)}"
+        figs += [ally_map(res, out, table, what, unit, page, stem + ("" if k == 1 else f"_{k}"),
+                          (f" ({D.display(scen)})" if scen else "") + _part(pages, k), binary,
+                          heading=f"Scenario: {D.display(scen)}" if scen else None)
+                 for k, (page, scen) in enumerate(pages, start=1)]
+        table.insert(2, "name", table["iso3"].map(names))
+        table.insert(3, "metric", metric or "group_credibility")
+        table.insert(4, "unit", unit)
+        table.insert(5, "what", what)
+        tables.append(table)
+    if not figs:
+        return None
+    return figs, pd.concat(tables, ignore_index=True)
 
 
 def ally_map(res: D.Results, out: Path, table: pd.DataFrame, what: str, unit: str, groups: list[str],
-             name: str, part: str) -> Figure:
-    """Small multiples of the tile grid, one per scenario, on one colour scale."""
+             name: str, part: str, binary: bool = False, heading: str | None = None) -> Figure:
+    """Small multiples of the tile grid, one per group, on one colour scale."""
     ncols = min(3, len(groups))
     nrows = math.ceil(len(groups) / ncols)
     lo, hi = (0.0, 1.0) if unit == "probability" else (np.nanmin(table["value"]), np.nanmax(table["value"]))
+    if not hi > lo:  # one value everywhere: a scale around it, not a division by zero
+        lo, hi = lo - 0.5, hi + 0.5
     norm = mcolors.Normalize(lo, hi)
     cmap = plt.get_cmap("viridis")
-    colours = scenario_colours(res.groups)
+    colours = group_colours(res)
+    one_scenario = len({res.scenario_of(g) for g in groups}) == 1
+    panel_w = WIDTH / ncols - 0.15
+    digits = 2 if unit in ("probability", "% of GDP") or hi - lo < 10 else 0
     with report_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, 0.8 + 2.25 * nrows), squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, 0.8 + 2.25 * nrows + (0.25 if heading else 0)),
+                                 squeeze=False)
+        if heading:  # the page's scenario (an arms sweep), so that the PNG says it on its own
+            fig.suptitle(heading, fontsize=9, fontweight="bold")
         for k, g in enumerate(groups):
             ax = axes[k // ncols][k % ncols]
             vals = table[table["group"] == g].set_index("iso3")["value"]
@@ -621,23 +1099,28 @@ def ally_map(res: D.Results, out: Path, table: pd.DataFrame, what: str, unit: st
                 light = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2] > 0.45
                 ink = "black" if light else "white"
                 ax.text(c, -r + 0.17, iso, ha="center", va="center", fontsize=5.2, color=ink, fontweight="bold")
-                ax.text(c, -r - 0.2, "n/a" if math.isnan(v) else f"{v:.2f}", ha="center", va="center",
+                ax.text(c, -r - 0.2, "n/a" if math.isnan(v) else f"{v:.{digits}f}", ha="center", va="center",
                         fontsize=4.6, color=ink)
             ax.plot([-1, -1], [0.4, -7.4], color="#999999", linewidth=0.6, linestyle=(0, (2, 2)))
             ax.set_xlim(-2.6, 6.6)
             ax.set_ylim(-7.6, 0.6)
             ax.set_aspect("equal")
             ax.axis("off")
-            ax.set_title(D.display(g), color=colours[g], fontsize=8)
+            ax.set_title(fit(group_title(res, g, with_scenario=not one_scenario), panel_w, 8, "bold"),
+                         color=colours[g], fontsize=8)
         for k in range(len(groups), nrows * ncols):
             axes[k // ncols][k % ncols].set_visible(False)
         sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
         bar = fig.colorbar(sm, ax=axes.ravel().tolist(), orientation="horizontal", fraction=0.05,
                            shrink=0.6, aspect=40, location="bottom")
-        bar.set_label(_wrap(f"{what} ({unit})", 100))
+        # A 0/1 metric's share of runs is its probability: the unit need not be said twice.
+        bar.set_label(fit(f"{what} (share of runs)" if binary else f"{what} ({unit}, mean across runs)",
+                          WIDTH - 0.5, 8))
     title = "The allies: " + what + part
+    by = "arm" if res.group_by == "arm" else "scenario"
     caption = (f"Tile map of the 31 allies (each tile one ally, placed roughly as on a map of Europe; "
-               f"Canada at the left), coloured by the {what}, mean across runs, one panel per scenario. "
+               f"Canada at the left), coloured by the {what} ({unit}), "
+               f"{'share of runs' if binary else 'mean across runs'}, one panel per {by}. "
                f"{runs_phrase(res, groups)}. Each ally's value with its 95% interval ({INTERVAL_MEAN}, or "
                f"{INTERVAL_PROBABILITY} for a 0/1 outcome) is in the table 'allies'."
                + ("" if D.ally_outcomes(res) else " These results have no per-ally outcomes, so allies "
@@ -654,7 +1137,7 @@ def odds_figure(res: D.Results, out: Path, comparison: pd.DataFrame) -> Figure |
         return None
     sids = list(dict.fromkeys(comparison["signpost"]))
     groups = [g for g in res.groups if g in set(comparison["group"])]
-    colours = scenario_colours(res.groups)
+    colours = group_colours(res)
     per_block = len(groups) + 1
     rows = len(sids) * per_block
     with report_style():
@@ -674,7 +1157,7 @@ def odds_figure(res: D.Results, out: Path, comparison: pd.DataFrame) -> Figure |
                     continue
                 r = row.iloc[0]
                 ax.errorbar(r["probability"], top - j - 0.5, xerr=_xerr(r["probability"], r["low"], r["high"]),
-                            color=colours[g], marker=scenario_marker(g), markersize=3.8, linewidth=1.0,
+                            color=colours[g], marker=group_marker(res, g), markersize=3.8, linewidth=1.0,
                             capsize=1.5, zorder=3, markerfacecolor=colours[g] if r["verdict"] == "consistent" else "white")
             ticks.append(top - len(groups) / 2)
             labels.append(_wrap(D.label(f"signpost.{sid}", res).removeprefix("Signpost: "), 46))
@@ -687,7 +1170,7 @@ def odds_figure(res: D.Results, out: Path, comparison: pd.DataFrame) -> Figure |
         price_handle = Line2D([], [], color="#000000", linewidth=1.6, linestyle=(0, (1, 1)), label="market price")
         open_handle = Line2D([], [], color="#777777", marker="o", markerfacecolor="white", linestyle="none",
                              label="price outside interval")
-        _scenario_legend(fig, groups, colours, extra=(price_handle, open_handle))
+        _scenario_legend(res, fig, groups, colours, extra=(price_handle, open_handle))
     title = "Simulated probabilities of the signposts beside market prices"
     caption = (f"For each signpost with a market price, the share of runs in which it happened by scenario "
                f"with the {INTERVAL_PROBABILITY}, and the price (dotted line). Open markers: the price lies "

@@ -87,6 +87,10 @@ def write_html(out: Path, res: D.Results, figures: list[Figure], tables: list[Ta
                odds_notes: list[str], command: str, title: str) -> Path:
     runs = sum(res.n_runs(g) for g in res.groups)
     who = ", ".join(D.display(g) for g in res.groups)
+    if res.group_by == "arm":  # name the arms and the scenarios once each, not every pair of them
+        arms = list(dict.fromkeys(a for g in res.groups if (a := res.arm_of(g))))
+        who = (f"{len(arms)} arms ({', '.join(map(D.display, arms))}) in {len(res.scenarios)} scenario"
+               f"{'s' if len(res.scenarios) > 1 else ''} ({', '.join(map(D.display, res.scenarios))})")
     nav = "\n".join(f'<li><a href="#fig-{escape(f.name)}">{escape(f.title)}</a></li>' for f in figures)
     nav += "\n" + "\n".join(f'<li><a href="#table-{escape(t.name)}">Table: {escape(t.title)}</a></li>' for t in tables)
     figs = []

@@ -39,6 +39,13 @@ SCENARIO_MARKERS: dict[str, str] = {
 FALLBACK_COLOURS = ("#E69F00", "#56B4E9", "#332288", "#117733", "#882255", "#44AA99",
                     "#999933", "#AA4499", "#88CCEE", "#CC6677", "#DDCC77", "#F0E442")
 FALLBACK_MARKERS = ("P", "X", "h", "<", ">", "p", "*", "d")
+# Arms of a sweep (named design points) take these in the design's order: distinct for up to 12
+# arms, the same arm the same colour in every figure of a report (whatever scenario it ran in),
+# and the arms of one compare pair (listed next to each other) clearly apart. Okabe-Ito orange
+# and sky blue, then Paul Tol's muted scheme; the faint sand and yellow last. Scenarios keep
+# SCENARIO_COLOURS: an arms sweep tells its scenarios apart by marker and by block.
+ARM_COLOURS = ("#E69F00", "#56B4E9", "#332288", "#117733", "#882255", "#44AA99",
+               "#999933", "#AA4499", "#CC6677", "#88CCEE", "#DDCC77", "#F0E442")
 REFERENCE = "status_quo"
 BAND_ALPHA = {90: 0.16, 50: 0.34}
 
@@ -63,6 +70,12 @@ def scenario_colours(names: Iterable[str]) -> dict[str, str]:
         out[name] = colour
         used.add(colour)
     return {n: out[n] for n in names}
+
+
+def arm_colours(arms: Iterable[str]) -> dict[str, str]:
+    """A colour for each arm, in the order given (the design's): see ARM_COLOURS."""
+    arms = list(dict.fromkeys(arms))
+    return {a: ARM_COLOURS[i % len(ARM_COLOURS)] for i, a in enumerate(arms)}
 
 
 def scenario_marker(name: str) -> str:

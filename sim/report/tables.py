@@ -144,7 +144,7 @@ def scenarios_table(res: D.Results) -> Table:
     caption = ("Runs that succeeded and failed, runs that kept monthly series, design points and root "
                "seed, by " + ("scenario" if res.group_by == "scenario" else res.group_by) + ".")
     return Table("scenarios", "Runs compared", caption, pd.DataFrame(recs),
-                 ["Scenario", "Runs", "Failed", "With series", "Design points", "Root seed", "Folder"],
+                 [group_header(res), "Runs", "Failed", "With series", "Design points", "Root seed", "Folder"],
                  rows, "lrrrrrl", rule_on=None)
 
 
@@ -155,6 +155,13 @@ def _root_seed(res: D.Results, folders: list[str]) -> str:
         seed = scheme.get("root_seed", res.manifests.get(f, {}).get("seed"))
         seeds.add("not recorded" if seed is None else str(seed))
     return ", ".join(sorted(seeds))
+
+
+def group_header(res: D.Results) -> str:
+    """The column naming the compared groups: scenarios, or arms (within scenarios)."""
+    if res.group_by == "scenario":
+        return "Scenario"
+    return "Scenario / arm" if len(res.scenarios) > 1 else "Arm"
 
 
 def outcomes_table(res: D.Results) -> Table:
@@ -172,10 +179,11 @@ def outcomes_table(res: D.Results) -> Table:
                          "interval": INTERVAL_PROBABILITY if prob else INTERVAL_MEAN})
             rows.append([f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", D.display(g), str(e.n),
                          ("P = " if prob else "") + number(e.value), interval(e)])
+    by = group_header(res).lower()
     caption = (f"Probabilities (share of runs, {INTERVAL_PROBABILITY}) and means ({INTERVAL_MEAN}) of the "
-               f"main outcomes and signposts, with units, by scenario; Runs is the number of runs.")
-    return Table("outcomes", "Outcomes by scenario", caption, pd.DataFrame(recs),
-                 ["Outcome (unit)", "Scenario", "Runs", "Estimate", "95% interval"], rows, "p{6.2cm}lrrl")
+               f"main outcomes and signposts, with units, by {by}; Runs is the number of runs.")
+    return Table("outcomes", f"Outcomes by {by}", caption, pd.DataFrame(recs),
+                 ["Outcome (unit)", group_header(res), "Runs", "Estimate", "95% interval"], rows, "p{6.2cm}lrrl")
 
 
 def differences_table(res: D.Results) -> Table | None:
@@ -225,15 +233,74 @@ def odds_table(res: D.Results, comparison: pd.DataFrame) -> Table:
                  rows, "p{4.2cm}lrrlrp{2.2cm}l")
 
 
-def allies_table(res: D.Results, values: pd.DataFrame, what: str) -> Table:
-    prob = D.ally_outcomes(res) and values["value"].dropna().between(0, 1).all()
-    rows = [[f"{r['name']} ({r['iso3']})", D.display(r["group"]), str(r["runs"]), number(r["value"]),
-             interval(D.Estimate(r["value"], r["low"], r["high"], r["runs"]))]
-            for _, r in values.sort_values(["iso3", "group"], key=_group_key(res)).iterrows()]
-    caption = (f"Per ally: {what}, mean across runs with the "
-               f"{INTERVAL_PROBABILITY if prob else INTERVAL_MEAN}, by scenario.")
-    return Table("allies", "The allies", caption, values.sort_values(["iso3", "group"], key=_group_key(res)),
-                 ["Ally", "Scenario", "Runs", "Value", "95% interval"], rows, "llrrl")
+def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
+    """Per ally and group, one value and interval per metric side by side (deal, credibility,
+    share, ... each in its unit); the CSV keeps the long form (one row per metric)."""
+    metrics = list(dict.fromkeys(values["metric"]))
+    info = values.drop_duplicates("metric").set_index("metric")
+    ordered = values.sort_values(["iso3", "group"], key=_group_key(res), kind="stable")
+    rows = []
+    for (iso, group), sel in ordered.groupby(["iso3", "group"], sort=False):
+        first = sel.iloc[0]
+        row = [f"{first['name']} ({iso})", D.display(group), str(int(sel["runs"].max()))]
+        for m in metrics:
+            r = sel[sel["metric"] == m]
+            if r.empty:
+                row += ["n/a", "n/a"]
+                continue
+            r = r.iloc[0]
+            e = D.Estimate(r["value"], r["low"], r["high"], r["runs"])
+            row += [number(e.value, 0.5 if info.loc[m, "unit"] == "probability" else None), interval(e)]
+        rows.append(row)
+    headers = ["Ally", group_header(res), "Runs"]
+    for m in metrics:
+        headers += [f"{_metric_name(m)} ({info.loc[m, 'unit']})", "95% interval"]
+    what = "; ".join(f"{_metric_name(m).lower()}: {info.loc[m, 'what']} ({info.loc[m, 'unit']})" for m in metrics)
+    caption = (f"Per ally and {res.group_by}: {what}. Shares of runs for a 0/1 outcome with the "
+               f"{INTERVAL_PROBABILITY}, else means across runs with the {INTERVAL_MEAN}.")
+    spec = "llr" + "rl" * len(metrics)
+    return Table("allies", "The allies", caption, ordered.reset_index(drop=True), headers, rows, spec, rule_on=0)
+
+
+def _metric_name(metric: str) -> str:
+    return {"group_credibility": "Credibility (group)", "holds_deal": "Deal", "credibility_final": "Credibility",
+            "spending_share": "Share"}.get(metric, metric.replace("_", " ").capitalize())
+
+
+def comparisons_table(res: D.Results, comps: list[D.Comparison]) -> Table | None:
+    """The experiment's compare pairs that the comparisons figure shows: every outcome of the
+    figure and every signpost, each difference with its interval and where it came from."""
+    from sim.report.figures import comparison_outcomes
+
+    names = comparison_outcomes(res) + [n for n in probability_outcomes(res) if n.startswith("signpost.")]
+    recs, rows = [], []
+    for comp in comps:
+        for name in names:
+            e, source = D.compared(res, comp, name)
+            if e.n == 0 or math.isnan(e.value):
+                continue
+            prob = D.is_probability(name)
+            scale = 100.0 if prob else 1.0
+            u = "percentage points" if prob else D.unit(name)
+            e = D.Estimate(e.value * scale, e.low * scale, e.high * scale, e.n)
+            clear = not (math.isnan(e.low) or e.low <= 0 <= e.high)
+            recs.append({"comparison": comp.name, "a": comp.a, "b": comp.b, "scenario": comp.scenario,
+                         "outcome": name, "unit": u, "pairs": e.n, "difference": e.value, "low": e.low,
+                         "high": e.high, "interval_excludes_zero": clear, "source": source})
+            rows.append([comp.label, D.display(comp.scenario) if comp.scenario else "",
+                         f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", str(e.n), number(e.value),
+                         interval(e), "yes" if clear else "no"])
+    if not recs:
+        return None
+    sources = sorted({r["source"] for r in recs}, reverse=True)
+    where = " and ".join({"summary": "from the sweep's summary/differences", "runs": "computed from the runs"}[s]
+                         for s in sources)
+    caption = (f"The experiment's comparisons a \u2212 b, run by run over the replications both sides share, with the "
+               f"{INTERVAL_PAIRED}; probabilities in percentage points; Pairs is the number of paired runs; "
+               f"Clear: the interval excludes zero. Differences {where} (column 'source' of the CSV).")
+    return Table("comparisons", "Paired comparisons", caption, pd.DataFrame(recs),
+                 ["Comparison", "Scenario", "Outcome (unit)", "Pairs", "Difference", "95% interval", "Clear"],
+                 rows, "p{3.2cm}p{2.2cm}p{4.4cm}rrlc", rule_on=0)
 
 
 def _group_key(res: D.Results):
