@@ -465,6 +465,24 @@ def _scenario_groups_legend(res: D.Results, groups: list[str]) -> list | None:
             for g in groups]
 
 
+class _ForestValues:
+    """A forest plot's value per (row, outcome): the estimate, or the paired difference from the
+    reference scaled by ``scale``; remembers whether every difference could be paired."""
+
+    def __init__(self, res: D.Results, difference: bool, scale: float = 1.0, skip_empty: bool = False):
+        self.res, self.difference, self.scale, self.skip_empty = res, difference, scale, skip_empty
+        self.paired_all = True
+
+    def __call__(self, row, name):
+        if self.difference:
+            e, was_paired = D.paired(self.res, row.key, name)
+            self.paired_all &= was_paired or math.isnan(e.value)
+            s = self.scale
+            return D.Estimate(e.value * s, e.low * s, e.high * s, e.n), False
+        e = D.estimate(self.res, row.key, name)
+        return None if self.skip_empty and not e.n else (e, False)
+
+
 def forest_probabilities(res: D.Results, out: Path, difference: bool = False) -> list[Figure]:
     """One block per outcome, one row per scenario: probability (or difference) with interval.
     With more groups than a legend can name (an arms sweep), one panel per outcome instead, the
@@ -474,16 +492,7 @@ def forest_probabilities(res: D.Results, out: Path, difference: bool = False) ->
     groups = [g for g in res.groups if not (difference and g == ref)]
     if not names or not groups or (difference and ref is None):
         return []
-    paired_all = True
-
-    def value(row, name):
-        nonlocal paired_all
-        if difference:
-            e, was_paired = D.paired(res, row.key, name)
-            paired_all &= was_paired or math.isnan(e.value)
-            return D.Estimate(e.value * 100, e.low * 100, e.high * 100, e.n), False
-        e = D.estimate(res, row.key, name)
-        return (e, False) if e.n else None
+    value = _ForestValues(res, difference, scale=100.0, skip_empty=True)  # percentage points
 
     if _scenario_groups_legend(res, groups) is None:
         stem = "differences_probabilities" if difference else "forest_probabilities"
@@ -494,7 +503,7 @@ def forest_probabilities(res: D.Results, out: Path, difference: bool = False) ->
     else:
         figs = [_forest_blocks(res, out, names, groups, value, difference)]
     if difference:
-        interval = INTERVAL_PAIRED if paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
+        interval = INTERVAL_PAIRED if value.paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
         title = f"Probabilities of failure and signposts: difference from {D.display(ref)}"
         caption = (f"Difference in the probability of deterrence failure and of each signpost between each "
                    f"scenario and {D.display(ref)}, in percentage points, with the {interval}. "
@@ -569,15 +578,7 @@ def forest_means(res: D.Results, out: Path, difference: bool = False) -> list[Fi
     groups = [g for g in res.groups if not (difference and g == ref)]
     if not names or not groups or (difference and ref is None):
         return []
-    paired_all = True
-
-    def value(row, name):
-        nonlocal paired_all
-        if difference:
-            e, was_paired = D.paired(res, row.key, name)
-            paired_all &= was_paired or math.isnan(e.value)
-            return e, False
-        return D.estimate(res, row.key, name), False
+    value = _ForestValues(res, difference)
 
     unit = lambda n: axis_unit(D.unit(n))  # noqa: E731
     figs = panel_forest(res, out, "differences_means" if difference else "forest_means", "", "", names,
@@ -585,7 +586,7 @@ def forest_means(res: D.Results, out: Path, difference: bool = False) -> list[Fi
                         (lambda n: f"difference ({unit(n)})") if difference else unit,
                         zero=difference, legend=_scenario_groups_legend(res, groups))
     if difference:
-        interval = INTERVAL_PAIRED if paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
+        interval = INTERVAL_PAIRED if value.paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
         title = f"Main outcomes: difference from {D.display(ref)}"
         caption = (f"Mean difference between each scenario and {D.display(ref)} in the main outcomes "
                    f"(each panel in its own unit), with the {interval}. {runs_phrase(res, res.groups)}.")
