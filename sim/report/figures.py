@@ -533,19 +533,29 @@ def _retitle(fig: Figure, title: str, caption: str, parts: int) -> Figure:
     return fig
 
 
+def _banded_blocks(n_blocks: int, per_block: int, *, base: float, per_row: float, per_block_extra: float):
+    """A figure of ``n_blocks`` blocks of rows (block i's rows from -i * per_block down), every
+    other block on a pale band so the eye keeps each block's rows together. Call inside
+    report_style(); the height grows with the rows."""
+    rows = n_blocks * per_block
+    fig, ax = plt.subplots(figsize=(WIDTH, base + per_row * rows + per_block_extra * n_blocks))
+    for i in range(0, n_blocks, 2):
+        top = -i * per_block
+        ax.axhspan(top - per_block + 0.5, top + 0.5, color="#f2f2f2", zorder=0, linewidth=0)
+    return fig, ax
+
+
 def _forest_blocks(res: D.Results, out: Path, names: list[str], groups: list[str], value, difference: bool) -> Figure:
     """Probabilities of a few scenarios: one block of rows per outcome, the scenarios in a legend."""
     ref = res.reference
     colours = group_colours(res)
     per_block = len(groups) + 1
-    rows = len(names) * per_block
     with report_style():
-        fig, ax = plt.subplots(figsize=(WIDTH, 0.9 + 0.105 * rows + 0.1 * len(names)))
+        rows = len(names) * per_block
+        fig, ax = _banded_blocks(len(names), per_block, base=0.9, per_row=0.105, per_block_extra=0.1)
         ticks, tick_labels = [], []
         for i, name in enumerate(names):
             top = -i * per_block
-            if i % 2 == 0:
-                ax.axhspan(top - per_block + 0.5, top + 0.5, color="#f2f2f2", zorder=0, linewidth=0)
             for j, g in enumerate(groups):
                 got = value(Row(g, g), name)
                 if got is None or math.isnan(got[0].value) or got[0].n == 0:
@@ -1140,14 +1150,12 @@ def odds_figure(res: D.Results, out: Path, comparison: pd.DataFrame) -> Figure |
     groups = [g for g in res.groups if g in set(comparison["group"])]
     colours = group_colours(res)
     per_block = len(groups) + 1
-    rows = len(sids) * per_block
     with report_style():
-        fig, ax = plt.subplots(figsize=(WIDTH, 1.0 + 0.12 * rows + 0.12 * len(sids)))
+        rows = len(sids) * per_block
+        fig, ax = _banded_blocks(len(sids), per_block, base=1.0, per_row=0.12, per_block_extra=0.12)
         ticks, labels = [], []
         for i, sid in enumerate(sids):
             top = -i * per_block
-            if i % 2 == 0:
-                ax.axhspan(top - per_block + 0.5, top + 0.5, color="#f2f2f2", zorder=0, linewidth=0)
             block = comparison[comparison["signpost"] == sid]
             price = float(block["price"].iloc[0])
             ax.plot([price, price], [top - per_block + 0.6, top + 0.4], color="#000000", linewidth=1.6,
