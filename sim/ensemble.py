@@ -15,10 +15,10 @@ same seed it gives the same run, bit for bit (``tests/test_ensemble.py``), becau
   and numpy's exp, log and power give the same bits for a scalar and an array); the model's
   glue between rules is written in the same order of operations;
 * sums over allies give the model's bits: numpy's pairwise summation of ``x.sum(axis=-1)``
-  (kept by giving numpy C-ordered rows, or reproduced over a runs-last layout by
-  :func:`tree_sum`; :meth:`AllyMatrix.weighted_sum` is ``received_evidence``'s sum, with
-  shortcuts for sparse evidence that are exact because zeros change no partial sum) and
-  Python's compensated ``sum()`` (:func:`py_sum`);
+  (kept by giving numpy C-ordered rows, or reproduced run by run by the compiled kernels of
+  :mod:`sim.ordered_sums`: :func:`~sim.ordered_sums.weighted_sums` is ``received_evidence``'s
+  sum and the proximity sums) and Python's compensated ``sum()``
+  (:func:`~sim.ordered_sums.compensated_sums`);
 * per-run branching (events, troop orders, deals, moves) uses masks and fancy indexing, and
   signals are added to the evidence in the order the model adds them (troop orders in each
   run's own list order).
@@ -46,6 +46,7 @@ from sim import outcomes
 from sim.calibration import load_world, pairwise_distance_km
 from sim.events import HAZARD_STREAM
 from sim.model import _initial_state, draw_layout
+from sim.ordered_sums import compensated_sums, weighted_sums
 from sim.parameters import (
     SECTION_PARAMETERS,
     _event_prior_fields,
@@ -211,204 +212,6 @@ class Streams:
 
 
 # ------------------------------------------------------------------------------------------------
-# Reductions over allies, bit for bit as the Mesa model computes them
-
-DENSE_CHUNK = 256
-"""Runs per chunk of a dense sum: the products of a chunk stay in cache."""
-
-
-def tree_sum(x: np.ndarray, scratch: bool = False) -> np.ndarray:
-    """Sum over axis 0 in numpy's pairwise order: the bits of ``y.sum(axis=-1)`` when ``y``'s
-    last axis is contiguous (numpy's ``pairwise_sum``: eight accumulators up to 128 terms,
-    halves beyond). Written on the first axis so that a batch of runs can sit contiguous on
-    the last one. ``scratch=True`` lets it accumulate in ``x`` itself."""
-    return _pairwise(x if scratch else x.copy(), 0, x.shape[0])
-
-
-def _pairwise(x: np.ndarray, lo: int, n: int) -> np.ndarray:
-    if n < 8:
-        res = np.zeros(x.shape[1:])
-        for i in range(lo, lo + n):
-            res += x[i]
-        return res
-    if n <= 128:
-        r = x[lo:lo + 8]  # the eight accumulators, in place
-        stop = lo + n - n % 8
-        for i in range(lo + 8, stop, 8):
-            r += x[i:i + 8]
-        np.add(r[0::2], r[1::2], out=r[0::2])   # (r0 + r1), (r2 + r3), (r4 + r5), (r6 + r7)
-        np.add(r[0::4], r[2::4], out=r[0::4])   # ((r0 + r1) + (r2 + r3)), ((r4 + r5) + (r6 + r7))
-        res = r[0]
-        res += r[4]
-        for i in range(stop, lo + n):
-            res += x[i]
-        return res
-    half = n // 2
-    half -= half % 8
-    return _pairwise(x, lo, half) + _pairwise(x, lo + half, n - half)
-
-
-def py_sum(x: np.ndarray) -> np.ndarray:
-    """Python's ``sum()`` of floats over the last axis of [runs, n], per row: from 0 (so the
-    first item exactly), then Neumaier's compensated summation (Python >= 3.12,
-    bltinmodule.c), every run at once. The running sums come first, term by term; the
-    compensation terms then follow from them elementwise, and are summed term by term."""
-    cols = np.ascontiguousarray(x.T)
-    f = np.empty_like(cols)
-    f[0] = cols[0]
-    for k in range(1, cols.shape[0]):
-        np.add(f[k - 1], cols[k], out=f[k])
-    prev, v, t = f[:-1], cols[1:], f[1:]
-    d = np.where(np.abs(prev) >= np.abs(v), (prev - t) + v, (v - t) + prev)
-    # c = (0 + d_1) + d_2 + ..., term by term. Not d.sum(axis=0): with a single run that axis
-    # is contiguous and numpy would sum it pairwise.
-    c = np.zeros(cols.shape[1])
-    for row in d:
-        c += row
-    total = f[-1]
-    return np.where((c != 0) & np.isfinite(c), total + c, total)
-
-
-def _first_pair(a: np.ndarray, b: np.ndarray, c: np.ndarray, stop: int) -> np.ndarray:
-    """Which two of three nonzero terms at positions a < b < c numpy's pairwise sum (8 <= n <=
-    128) adds first: 0 for (a, b), 1 for (a, c), 2 for (b, c). Terms below ``stop`` go to
-    accumulator j % 8, block by block, and the accumulators are joined as
-    ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)); terms from ``stop`` on are added after
-    that, in order."""
-    pair = np.zeros(a.shape, dtype=np.int64)  # (a, b) unless all three are in the tree
-    tree = c < stop
-    ka, kb, kc = a % 8, b % 8, c % 8
-
-    def level(x, y):  # depth at which accumulators x and y meet (0: the same one)
-        return np.where(x == y, 0, np.where(x // 2 == y // 2, 1, np.where(x // 4 == y // 4, 2, 3)))
-
-    lab, lac, lbc = level(ka, kb), level(ka, kc), level(kb, kc)
-    pair = np.where(tree & (lac < lab) & (lac <= lbc), 1, pair)
-    pair = np.where(tree & (lbc < lab) & (lbc < lac), 2, pair)
-    return pair
-
-
-class AllyMatrix:
-    """An [allies, allies] matrix m_ij per run (reputation or proximity), for the sums
-    sum_j m_ij v_j. Kept run-major as ``m[r, j, i]`` (a target j's weights for every observer,
-    contiguous, to gather) and/or runs-last as ``t[j, i, r]`` (for dense sums)."""
-
-    def __init__(self, *, m: np.ndarray | None = None, t: np.ndarray | None = None):
-        self.m, self.t = m, t
-        self.n = (m if m is not None else t).shape[1]
-        self._buf: dict[tuple, np.ndarray] = {}
-        self._chunks: list[tuple[int, np.ndarray]] | None = None
-
-    def _runs_last(self, rows: np.ndarray | None) -> np.ndarray:
-        if self.t is not None:
-            return self.t if rows is None else self.t[:, :, rows]
-        m = self.m if rows is None else self.m[rows]
-        return np.ascontiguousarray(np.transpose(m, (1, 2, 0)))
-
-    def _column(self, run: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return self.m[run, j] if self.m is not None else self.t[j, :, run]
-
-    def weighted_sum(self, vs: np.ndarray) -> np.ndarray:
-        """sum_j m_ij v_j per run for k vectors at once (``vs``: [k, runs, allies]), with the
-        bits of ``(m * v[..., None, :]).sum(axis=-1)`` (credibility.received_evidence's sum).
-
-        Evidence is mostly zero, and a zero term changes no partial sum of numpy's pairwise
-        tree: one nonzero term is the sum; two are one addition wherever the tree makes it;
-        three are two additions, the first of the pair the tree joins first (:func:`_first_pair`).
-        Runs with more terms take the full pairwise sum."""
-        k, R, n = vs.shape
-        flat = vs.reshape(k * R, n)
-        out = np.zeros((k * R, n))
-        where = np.flatnonzero(flat != 0.0)  # (row, term) of every nonzero term, in order (a
-        # bool array: numpy finds its nonzeros many times faster than a float array's)
-        if where.size == 0:
-            return out.reshape(k, R, n)
-        rows, cols = np.divmod(where, n)
-        count = np.bincount(rows, minlength=k * R)
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        row = rows[starts]
-        c = count[row]
-        run = row % R
-
-        def term(sel: np.ndarray, offset: int) -> np.ndarray:
-            j = cols[starts[sel] + offset]
-            r = row[sel]
-            return self._column(run[sel], j) * flat[r, j][:, None]
-
-        one = c == 1
-        if one.any():
-            out[row[one]] = term(one, 0)
-        two = c == 2
-        if two.any():
-            out[row[two]] = term(two, 0) + term(two, 1)
-        three = c == 3
-        if three.any() and 8 <= n <= 128:
-            a, b, cc = (cols[starts[three] + o] for o in range(3))
-            pair = _first_pair(a, b, cc, n - n % 8)
-            p = [term(three, o) for o in range(3)]
-            x = np.where((pair == 2)[:, None], p[1], p[0])
-            y = np.where((pair == 0)[:, None], p[1], p[2])
-            z = np.where((pair == 0)[:, None], p[2], np.where((pair == 1)[:, None], p[1], p[0]))
-            out[row[three]] = (x + y) + z
-        else:
-            three[:] = False
-        dense = ~(one | two | three)
-        if dense.any():
-            d = row[dense]
-            out[d] = self.dense_sum(flat[d][None], run[dense])[0]
-        return out.reshape(k, R, n)
-
-    def dense_sum(self, vs: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """The same sums by numpy's pairwise order over every term: ``vs`` is [k, runs, allies]
-        (k vectors at once), the result [k, runs, allies]. Runs go in chunks of
-        ``DENSE_CHUNK`` (each stored contiguous) so that the products stay in cache."""
-        k, R, n = vs.shape
-        vt = np.ascontiguousarray(np.transpose(vs, (2, 0, 1)))  # [j, k, run]
-        out = np.empty((k, R, n))
-        if rows is None and self.t is not None and R > DENSE_CHUNK:
-            if self._chunks is None:
-                self._chunks = [(a, np.ascontiguousarray(self.t[:, :, a:a + DENSE_CHUNK]))
-                                for a in range(0, R, DENSE_CHUNK)]
-            pieces = self._chunks
-        else:
-            pieces = [(0, self._runs_last(rows))]
-        for a, t in pieces:
-            b = a + t.shape[2]
-            out[:, a:b, :] = np.transpose(self._pairwise_products(t, vt[:, :, a:b]), (0, 2, 1))
-        return out
-
-    def _pairwise_products(self, t: np.ndarray, vt: np.ndarray) -> np.ndarray:
-        """sum_j t[j, i, r] v[j, k, r] in numpy's pairwise order, [k, i, r]."""
-        n, k, R = vt.shape
-        tt, vv = t[:, None, :, :], vt[:, :, None, :]  # [j, 1, i, run], [j, k, 1, run]
-        if not 8 <= n <= 128:  # not the allies' case; the plain way
-            return tree_sum(tt * vv, scratch=True)
-        # numpy's pairwise_sum for 8 <= n <= 128: eight accumulators over blocks of eight
-        # terms (products made block by block)...
-        acc = self._scratch("acc", (8, k, n, R))
-        tmp = self._scratch("tmp", (8, k, n, R))
-        np.multiply(tt[0:8], vv[0:8], out=acc)
-        stop = n - n % 8
-        for j in range(8, stop, 8):
-            acc += np.multiply(tt[j:j + 8], vv[j:j + 8], out=tmp)
-        np.add(acc[0::2], acc[1::2], out=acc[0::2])
-        np.add(acc[0::4], acc[2::4], out=acc[0::4])
-        res = acc[0]
-        res += acc[4]
-        # ...then the remaining terms one by one
-        one = tmp[0]
-        for j in range(stop, n):
-            res += np.multiply(tt[j], vv[j], out=one)
-        return res  # in the scratch buffer: the caller copies it out
-
-    def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        buf = self._buf.get((name, *shape))
-        if buf is None:
-            buf = self._buf[(name, *shape)] = np.empty(shape)
-        return buf
-
-
-# ------------------------------------------------------------------------------------------------
 # Parameters
 
 
@@ -560,13 +363,12 @@ class _Batch:
         self.threat_multiplier = np.ones(R)
 
         pairwise = pairwise_distance_km(world)
-        self.rep_ally = AllyMatrix(m=self._reputation(distance, pb.reputation_weight, pb.similarity_range_km))
-        self.rep_adv = AllyMatrix(m=self._reputation(distance, pd.reputation_weight, pb.similarity_range_km))
-        # the model's proximity exp(-d_ij / range) with a zero diagonal, built runs-last:
-        # t[j, i, r] = w_ij of run r
-        proximity = np.exp(-pairwise.T[:, :, None] / pa.solidarity_range_km[None, None, :])
-        proximity[np.arange(n), np.arange(n), :] = 0.0
-        self.proximity = AllyMatrix(t=proximity)
+        # [runs, allies, allies] matrices as weighted_sums wants them: m[r, j, i] = M_ij
+        self.rep_ally = self._reputation(distance, pb.reputation_weight, pb.similarity_range_km)
+        self.rep_adv = self._reputation(distance, pd.reputation_weight, pb.similarity_range_km)
+        # the model's proximity exp(-d_ij / range) with a zero diagonal
+        self.proximity = np.ascontiguousarray(np.exp(-pairwise.T[None, :, :] / pa.solidarity_range_km[:, None, None]))
+        self.proximity[:, np.arange(n), np.arange(n)] = 0.0
 
         # The month's evidence (model.Evidence), one array so that it is cleared at once and
         # the sums read by allies (first four) and by Russia (next two) are slices.
@@ -607,8 +409,7 @@ class _Batch:
         self._troops_total = None
 
     def _reputation(self, distance: np.ndarray, rho: np.ndarray, range_km: np.ndarray) -> np.ndarray:
-        """credibility.reputation_matrix per run, run-major as AllyMatrix wants it (m[r, j, i]
-        = r_ij); runs that share a similarity range (usually all: it is a fixed parameter)
+        """credibility.reputation_matrix per run, as weighted_sums wants it (m[r, j, i] = r_ij); runs that share a similarity range (usually all: it is a fixed parameter)
         share the similarity computation."""
         out = np.empty((self.R, self.n, self.n))
         for value in np.unique(range_km):
@@ -837,8 +638,8 @@ class _Batch:
     def _update_beliefs(self) -> None:
         """Phase 3 (Ally.update_beliefs, Adversary.update_beliefs): received evidence is
         direct + sum_j r_ij e_j (credibility.received_evidence), then a Beta update."""
-        us_h, us_f, eu_h, eu_f = self.rep_ally.weighted_sum(self.evidence[0:4])
-        ru_h, ru_f = self.rep_adv.weighted_sum(self.evidence[4:6])
+        us_h, us_f, eu_h, eu_f = weighted_sums(self.rep_ally, self.evidence[0:4])
+        ru_h, ru_f = weighted_sums(self.rep_adv, self.evidence[4:6])
         honoured, failed = self._received_h, self._received_f
         np.add(self.dir_h, us_h, out=honoured[0])
         np.add(self.dir_f, us_f, out=failed[0])
@@ -934,7 +735,7 @@ class _Batch:
         dependence between the end of a month and the phases that use them), so they are
         computed together, once a month."""
         self.usable = self.cap * (1.0 - self.dep)
-        sums = self.proximity.dense_sum(np.stack([self.gdp * self.share / 100.0, self.usable]))
+        sums = weighted_sums(self.proximity, np.stack([self.gdp * self.share / 100.0, self.usable]))
         self.spending_in_reach, self.usable_in_reach = sums[0], sums[1]
 
     def _european_protection(self) -> np.ndarray:
@@ -1053,7 +854,7 @@ class _Batch:
         self.n_deals = self._count(self.holds)
         self.last_share_with_deal = self.n_deals / n
         self.last_share_complying = self._count(self.complies) / n
-        usable = py_sum(self.usable)
+        usable = compensated_sums(self.usable)
         self.last_european_usable = np.minimum(1.0, usable / np.maximum(self.adv_cap, 1e-9))
         autonomy = self.strategy == strategy.AUTONOMY
         self.gdp_total = self.gdp.sum(axis=-1)
@@ -1093,7 +894,7 @@ class _Batch:
         d["usable_capability_ratio"][t] = self.usable.sum(axis=-1) / self.adv_cap
         d["enabler_dependence"][t] = (gdp * dep).sum(axis=-1) / gsum
         if self._troops_total is None:  # unchanged while no troops move
-            self._troops_total = py_sum(self.perm + self.rot)
+            self._troops_total = compensated_sums(self.perm + self.rot)
         d["us_troops_europe"][t] = self._troops_total
         d["probes"][t] = self.moves[:, 0]
         d["incursions"][t] = self.moves[:, 1]

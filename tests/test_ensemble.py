@@ -17,17 +17,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.ensemble import (
-    AllyMatrix,
-    Streams,
-    parameter_matrix,
-    py_sum,
-    run_fast,
-    simulate,
-    tree_sum,
-)
+from sim.ensemble import Streams, parameter_matrix, run_fast, simulate
 from sim.loading import load_scenario, shipped_scenarios
 from sim.outcomes import MAIN_OUTCOMES
+from sim.ordered_sums import compensated_sums, pairwise_sums, weighted_sums
 from sim.parameters import draw_parameters
 from sim.rules import credibility
 from sim.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
@@ -67,47 +60,54 @@ def test_one_block_is_the_months_draws():
     assert months_major[:, 0].tobytes() == block.tobytes()
 
 
-@pytest.mark.parametrize("n", [1, 5, 8, 9, 16, 31, 63, 200])
+@pytest.mark.parametrize("n", [1, 5, 7, 8, 9, 16, 31, 63, 128, 129, 200, 1000, 4099])
 def test_reductions_are_numpys_and_pythons(n):
+    """The compiled sums give numpy's pairwise sum of a contiguous row and Python's sum(),
+    bit for bit, below 8 terms, in one block of eight running sums, and in numpy's halving
+    beyond 128 terms (several levels at 4,099)."""
     rng = np.random.default_rng(n)
     x = rng.standard_normal((40, n)) * np.exp(3 * rng.standard_normal((40, n)))
-    assert tree_sum(np.ascontiguousarray(x.T)).tobytes() == x.sum(axis=-1).tobytes()
-    for y in (x, np.abs(x)):
+    for y in (x, np.abs(x), np.asfortranarray(x)):
+        assert pairwise_sums(y).tobytes() == np.ascontiguousarray(y).sum(axis=-1).tobytes()
         want = np.array([sum(row.tolist()) for row in y])
-        assert py_sum(y).tobytes() == want.tobytes()
+        assert compensated_sums(y).tobytes() == want.tobytes()
         # one run at a time too (a batch of one must not change the order of any sum)
-        assert np.concatenate([py_sum(y[i:i + 1]) for i in range(len(y))]).tobytes() == want.tobytes()
-        assert np.concatenate([tree_sum(np.ascontiguousarray(y[i:i + 1].T)) for i in range(len(y))]).tobytes() \
-            == y.sum(axis=-1).tobytes()
+        assert np.concatenate([compensated_sums(y[i:i + 1]) for i in range(len(y))]).tobytes() == want.tobytes()
+        assert np.concatenate([pairwise_sums(y[i:i + 1]) for i in range(len(y))]).tobytes() \
+            == np.ascontiguousarray(y).sum(axis=-1).tobytes()
 
 
-def _matrices(m: np.ndarray) -> list[AllyMatrix]:
-    """m[r, i, j] (observer i, target j) in both of AllyMatrix's layouts."""
-    return [AllyMatrix(m=np.ascontiguousarray(np.transpose(m, (0, 2, 1)))),
-            AllyMatrix(t=np.ascontiguousarray(np.transpose(m, (2, 1, 0))))]
+def test_compensated_sum_keeps_what_the_plain_sum_loses():
+    """The cases that tell Neumaier's sum from a plain one (Python's docs: sum([0.1] * 10))."""
+    tenths, cancelling = np.array([[0.1] * 10]), np.array([[1e100, 1.0, -1e100, 1.0]])
+    assert compensated_sums(tenths).tolist() == [1.0] == [sum([0.1] * 10)]
+    assert compensated_sums(cancelling).tolist() == [2.0]
+    assert pairwise_sums(cancelling).tolist() == [1.0]  # the 1.0 lost to 1e100 stays lost
 
 
-@pytest.mark.parametrize("nonzero", [0, 1, 2, 3, 4, 31])
-def test_weighted_sum_is_the_rules(nonzero):
-    """AllyMatrix.weighted_sum gives credibility.received_evidence's sum for every observer,
-    on the sparse paths (1, 2, 3 nonzero terms), the dense path, and a mix of them."""
-    rng = np.random.default_rng(nonzero)
-    R, n = 25, 31
-    m = rng.random((R, n, n)) * np.exp(2 * rng.standard_normal((R, n, n)))
+@pytest.mark.parametrize("n", [5, 8, 31, 130])
+@pytest.mark.parametrize("nonzero", [0, 1, 2, 3, 4, "all"])
+def test_weighted_sums_are_the_rules(n, nonzero):
+    """weighted_sums gives credibility.received_evidence's sum for every observer: sparse
+    evidence (zero terms skipped), dense evidence, and a mix, in each of numpy's regimes of
+    summation (under 8 terms, 8 to 128, over 128)."""
+    rng = np.random.default_rng(n)
+    R = 25
+    m = rng.random((R, n, n)) * np.exp(2 * rng.standard_normal((R, n, n)))  # m[r, i, j]
     v = np.zeros((R, n))
     for r in range(R):
-        k = nonzero if r % 2 else min(nonzero, 2)
+        k = n if nonzero == "all" else min(nonzero, n) if r % 2 else min(nonzero, 2, n)
         v[r, rng.choice(n, k, replace=False)] = rng.random(k) * 5
-    for matrix in _matrices(m):
-        got = matrix.weighted_sum(np.stack([v, v[::-1]]))
-        for r in range(R):
-            for k, vec in enumerate((v[r], v[R - 1 - r])):
-                want = credibility.received_evidence(vec[None, :], m[r])
-                assert got[k, r].tobytes() == want.tobytes()
+    got = weighted_sums(np.transpose(m, (0, 2, 1)), np.stack([v, v[::-1]]))
+    for r in range(R):
+        for k, vec in enumerate((v[r], v[R - 1 - r])):
+            want = credibility.received_evidence(vec[None, :], m[r])
+            assert got[k, r].tobytes() == want.tobytes()
 
 
 def test_three_terms_every_position():
-    """The three-term shortcut against numpy for every set of three positions among 31."""
+    """Sparse evidence against numpy for every set of three positions among 31 (where the
+    pairwise tree joins them depends on the positions)."""
     rng = np.random.default_rng(3)
     n = 31
     combos = list(itertools.combinations(range(n), 3))
@@ -115,7 +115,7 @@ def test_three_terms_every_position():
     v = np.zeros((len(combos), n))
     for r, c in enumerate(combos):
         v[r, list(c)] = rng.random(3) * np.exp(3 * rng.standard_normal(3))
-    got = _matrices(m)[0].weighted_sum(v[None])[0]
+    got = weighted_sums(np.transpose(m, (0, 2, 1)), v[None])[0]
     want = (m * v[:, None, :]).sum(axis=-1)
     assert got.tobytes() == want.tobytes()
 

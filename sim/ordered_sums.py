@@ -1,0 +1,197 @@
+"""Sums over allies in the Mesa model's order of addition, compiled for the ensemble engine.
+
+Floating-point addition is not associative, so a sum over allies has the bits of one order of
+addition. The Mesa model (one run) sums in two orders:
+
+* numpy's ``x.sum(axis=-1)`` over a contiguous row: *pairwise summation* (numpy's
+  ``pairwise_sum`` in ``loops_utils.h``): below 8 terms one by one from 0; up to 128 terms eight
+  running sums (term j goes to sum j mod 8), joined as ((s0 + s1) + (s2 + s3)) +
+  ((s4 + s5) + (s6 + s7)), then the terms past the last multiple of 8 one by one; above 128
+  terms, the two halves (the first a multiple of 8 long) summed so and added.
+  ``credibility.received_evidence`` and the model's proximity sums are such sums of products
+  m_ij v_j (:func:`weighted_sums`); the model's means over groups too (:func:`pairwise_sums`).
+* Python's ``sum()`` over a list of floats: Neumaier's compensated summation in Python >= 3.12
+  (``bltinmodule.c``; Neumaier 1974, Z. angew. Math. Mech. 54) (:func:`compensated_sums`).
+
+The ensemble engine (:mod:`sim.ensemble`) needs the same sums for every run of a batch. numpy
+can reproduce these orders across runs only with many passes over large temporaries; these
+kernels do it in one pass per run, compiled by numba with strict IEEE arithmetic (numba's
+default: no fast-math, so no reassociation and no fused multiply-add), which keeps each
+addition and product exactly as written. Runs are independent: a loop over runs may be
+vectorised without changing any run's order. ``tests/test_ensemble.py`` checks every kernel
+against numpy and Python on random data, and the engine against the Mesa model bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_BLOCK = 128  # numpy's PW_BLOCKSIZE: the largest run of terms summed with eight running sums
+_LANES = 8
+
+
+@njit(cache=True)
+def _block(a, lo, n):
+    """numpy's pairwise_sum of a[lo:lo + n] for n <= 128 (1-d, float64)."""
+    if n < _LANES:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    s0, s1, s2, s3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    s4, s5, s6, s7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    stop = lo + n - n % _LANES
+    for i in range(lo + _LANES, stop, _LANES):
+        s0 += a[i]
+        s1 += a[i + 1]
+        s2 += a[i + 2]
+        s3 += a[i + 3]
+        s4 += a[i + 4]
+        s5 += a[i + 5]
+        s6 += a[i + 6]
+        s7 += a[i + 7]
+    res = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    for i in range(stop, lo + n):
+        res += a[i]
+    return res
+
+
+@njit(cache=True)
+def _pairwise(a, lo, n):
+    """numpy's pairwise_sum of a[lo:lo + n] (1-d, float64): blocks of at most 128 terms,
+    joined as numpy's recursion joins them (sum(lo, n) = sum(lo, h) + sum(lo + h, n - h), h
+    half of n rounded down to a multiple of 8), walked with an explicit stack (numba caches
+    recursive functions badly)."""
+    if n <= _BLOCK:
+        return _block(a, lo, n)
+    depth = 2 * (64 + 1)
+    node_lo = np.empty(depth, np.int64)
+    node_n = np.empty(depth, np.int64)
+    node_join = np.empty(depth, np.bool_)
+    values = np.empty(depth)
+    top, count = 0, 0
+    node_lo[0], node_n[0], node_join[0] = lo, n, False
+    top = 1
+    while top:
+        top -= 1
+        a_lo, a_n, join = node_lo[top], node_n[top], node_join[top]
+        if join:  # both halves are on the value stack: left below right
+            count -= 1
+            values[count - 1] = values[count - 1] + values[count]
+        elif a_n <= _BLOCK:
+            values[count] = _block(a, a_lo, a_n)
+            count += 1
+        else:
+            half = a_n // 2
+            half -= half % _LANES
+            node_lo[top], node_n[top], node_join[top] = a_lo, a_n, True
+            node_lo[top + 1], node_n[top + 1], node_join[top + 1] = a_lo + half, a_n - half, False
+            node_lo[top + 2], node_n[top + 2], node_join[top + 2] = a_lo, half, False
+            top += 3
+    return values[0]
+
+
+@njit(cache=True)
+def _pairwise_rows(x, out):
+    for r in range(x.shape[0]):
+        out[r] = _pairwise(x[r], 0, x.shape[1])
+
+
+def pairwise_sums(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=-1)`` of a [runs, n] array as numpy sums one contiguous row, for every run
+    (the bits of the model's one-run sum, whatever the batch's memory layout)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.empty(x.shape[0])
+    _pairwise_rows(x, out)
+    return out
+
+
+@njit(cache=True)
+def _compensated_rows(x, out):
+    for r in range(x.shape[0]):
+        n = x.shape[1]
+        if n == 0:
+            out[r] = 0.0
+            continue
+        total = x[r, 0]  # sum() starts from the integer 0: 0 + x0 is x0 exactly
+        c = 0.0
+        for k in range(1, n):
+            v = x[r, k]
+            t = total + v
+            if abs(total) >= abs(v):
+                c += (total - t) + v
+            else:
+                c += (v - t) + total
+            total = t
+        if c != 0.0 and np.isfinite(c):
+            total += c
+        out[r] = total
+
+
+def compensated_sums(x: np.ndarray) -> np.ndarray:
+    """Python's ``sum(row.tolist())`` for each row of a [runs, n] array (Neumaier's
+    compensated summation, as Python >= 3.12 sums floats)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.empty(x.shape[0])
+    _compensated_rows(x, out)
+    return out
+
+
+@njit(cache=True)
+def _weighted_rows(m, v, out, terms):
+    """out[k, r, i] = sum_j m[r, j, i] v[k, r, j] in numpy's pairwise order over j.
+
+    Terms with v = 0 are skipped: with non-negative weights their products are +0.0, and
+    adding +0.0 leaves every partial sum of the pairwise tree as it is (the running sums
+    start from 0.0 here rather than from their first term: 0.0 + x is x)."""
+    K, R, n = v.shape
+    lanes = np.empty((_LANES, n))
+    stop = n - n % _LANES
+    for k in range(K):
+        for r in range(R):
+            row = v[k, r]
+            res = out[k, r]
+            if n > _BLOCK:  # not the allies' case: every term, through the general tree
+                for i in range(n):
+                    for j in range(n):
+                        terms[j] = m[r, j, i] * row[j]
+                    res[i] = _pairwise(terms, 0, n)
+                continue
+            res[:] = 0.0
+            if n < _LANES:  # one by one from 0, in order
+                for j in range(n):
+                    if row[j] != 0.0:
+                        w = row[j]
+                        for i in range(n):
+                            res[i] += m[r, j, i] * w
+                continue
+            lanes[:, :] = 0.0
+            for j in range(stop):
+                if row[j] != 0.0:
+                    w = row[j]
+                    lane = lanes[j % _LANES]
+                    for i in range(n):
+                        lane[i] += m[r, j, i] * w
+            for i in range(n):
+                res[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
+                          + ((lanes[4, i] + lanes[5, i]) + (lanes[6, i] + lanes[7, i])))
+            for j in range(stop, n):
+                if row[j] != 0.0:
+                    w = row[j]
+                    for i in range(n):
+                        res[i] += m[r, j, i] * w
+
+
+def weighted_sums(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """sum_j m_ij v_j for every run and k vectors at once, with the bits of
+    ``(M * v[..., None, :]).sum(axis=-1)`` for one run's [n, n] matrix M (the model's
+    ``credibility.received_evidence`` and proximity sums).
+
+    ``m`` is [runs, n, n] with ``m[r, j, i]`` = M_ij of run r (a target j's weights for every
+    observer i, contiguous); it must be non-negative (reputation and proximity weights are).
+    ``v`` is [k, runs, n]; the result [k, runs, n]."""
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    out = np.empty(v.shape)
+    _weighted_rows(np.ascontiguousarray(m, dtype=np.float64), v, out, np.empty(v.shape[-1]))
+    return out
