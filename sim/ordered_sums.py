@@ -139,17 +139,20 @@ def compensated_sums(x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _weighted_rows(m, v, out, terms):
+def _weighted_rows(m, v, out, terms, nonzero):
     """out[k, r, i] = sum_j m[r, j, i] v[k, r, j] in numpy's pairwise order over j.
 
     Terms with v = 0 are skipped: with non-negative weights their products are +0.0, and
     adding +0.0 leaves every partial sum of the pairwise tree as it is (the running sums
-    start from 0.0 here rather than from their first term: 0.0 + x is x)."""
+    start from 0.0 here rather than from their first term: 0.0 + x is x). So one nonzero
+    term is the sum, and two are one addition wherever the tree makes it (x + y = y + x);
+    evidence is mostly so sparse. Rows with at least half their terms nonzero (the proximity
+    sums) take every term, exactly as numpy does."""
     K, R, n = v.shape
     lanes = np.empty((_LANES, n))
     stop = n - n % _LANES
-    for k in range(K):
-        for r in range(R):
+    for r in range(R):  # runs outer: a run's matrix stays in cache for its k vectors
+        for k in range(K):
             row = v[k, r]
             res = out[k, r]
             if n > _BLOCK:  # not the allies' case: every term, through the general tree
@@ -158,26 +161,64 @@ def _weighted_rows(m, v, out, terms):
                         terms[j] = m[r, j, i] * row[j]
                     res[i] = _pairwise(terms, 0, n)
                 continue
-            res[:] = 0.0
-            if n < _LANES:  # one by one from 0, in order
-                for j in range(n):
-                    if row[j] != 0.0:
-                        w = row[j]
-                        for i in range(n):
-                            res[i] += m[r, j, i] * w
-                continue
-            lanes[:, :] = 0.0
-            for j in range(stop):
+            count = 0
+            for j in range(n):
                 if row[j] != 0.0:
+                    nonzero[count] = j
+                    count += 1
+            if count == 0:
+                res[:] = 0.0
+            elif count == 1:
+                a = nonzero[0]
+                wa = row[a]
+                for i in range(n):
+                    res[i] = m[r, a, i] * wa
+            elif count == 2:
+                a, b = nonzero[0], nonzero[1]
+                wa, wb = row[a], row[b]
+                for i in range(n):
+                    res[i] = m[r, a, i] * wa + m[r, b, i] * wb
+            elif n < _LANES:  # one by one from 0, in order
+                res[:] = 0.0
+                for c in range(count):
+                    j = nonzero[c]
                     w = row[j]
-                    lane = lanes[j % _LANES]
                     for i in range(n):
-                        lane[i] += m[r, j, i] * w
-            for i in range(n):
-                res[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
-                          + ((lanes[4, i] + lanes[5, i]) + (lanes[6, i] + lanes[7, i])))
-            for j in range(stop, n):
-                if row[j] != 0.0:
+                        res[i] += m[r, j, i] * w
+            elif 2 * count >= n:  # dense enough: every term, numpy's running sums from the first
+                for lane in range(_LANES):
+                    w = row[lane]
+                    for i in range(n):
+                        lanes[lane, i] = m[r, lane, i] * w
+                for j in range(_LANES, stop):
+                    w = row[j]
+                    lane = j % _LANES
+                    for i in range(n):
+                        lanes[lane, i] += m[r, j, i] * w
+                for i in range(n):
+                    res[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
+                              + ((lanes[4, i] + lanes[5, i]) + (lanes[6, i] + lanes[7, i])))
+                for j in range(stop, n):
+                    w = row[j]
+                    for i in range(n):
+                        res[i] += m[r, j, i] * w
+            else:
+                lanes[:, :] = 0.0
+                tail = count
+                for c in range(count):
+                    j = nonzero[c]
+                    if j >= stop:
+                        tail = c
+                        break
+                    w = row[j]
+                    lane = j % _LANES
+                    for i in range(n):
+                        lanes[lane, i] += m[r, j, i] * w
+                for i in range(n):
+                    res[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
+                              + ((lanes[4, i] + lanes[5, i]) + (lanes[6, i] + lanes[7, i])))
+                for c in range(tail, count):
+                    j = nonzero[c]
                     w = row[j]
                     for i in range(n):
                         res[i] += m[r, j, i] * w
@@ -193,5 +234,6 @@ def weighted_sums(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     ``v`` is [k, runs, n]; the result [k, runs, n]."""
     v = np.ascontiguousarray(v, dtype=np.float64)
     out = np.empty(v.shape)
-    _weighted_rows(np.ascontiguousarray(m, dtype=np.float64), v, out, np.empty(v.shape[-1]))
+    n = v.shape[-1]
+    _weighted_rows(np.ascontiguousarray(m, dtype=np.float64), v, out, np.empty(n), np.empty(n, np.int64))
     return out

@@ -51,10 +51,11 @@ def move_probabilities(probe_utility, incursion_utility, inaction_utility, tempe
     nothing = np.broadcast_to(np.asarray(inaction_utility, dtype=float)[..., None],
                               (*probe_utility.shape[:-1], 1))
     u = np.concatenate([nothing, probe_utility, incursion_utility], axis=-1)
-    z = u / np.asarray(temperature)[..., None]
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    # in place on the new array u: the same operations, without a temporary each
+    np.divide(u, np.asarray(temperature)[..., None], out=u)
+    np.subtract(u, u.max(axis=-1, keepdims=True), out=u)
+    np.exp(u, out=u)
+    return np.divide(u, u.sum(axis=-1, keepdims=True), out=u)
 
 
 def decode_move(index, n_targets):
