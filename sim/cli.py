@@ -222,7 +222,7 @@ def _report_errors(fn):
 def cmd_report(args) -> int:
     from sim.report import build_report
 
-    out = _report_errors(lambda: build_report(Path(args.folder), odds=args.odds))
+    out = _report_errors(lambda: build_report(Path(args.folder), odds=args.odds, workers=args.workers))
     print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
     return 0
 
@@ -230,7 +230,8 @@ def cmd_report(args) -> int:
 def cmd_compare(args) -> int:
     from sim.report import compare
 
-    out = _report_errors(lambda: compare([Path(f) for f in args.folders], _out_dir(Path(args.out)), odds=args.odds))
+    out = _report_errors(lambda: compare([Path(f) for f in args.folders], _out_dir(Path(args.out)), odds=args.odds,
+                                         workers=args.workers))
     print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
     return 0
 
@@ -344,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "results give byte-identical files.")
     p.add_argument("folder", help="a result folder from 'deterrence run' or 'deterrence sweep'")
     p.add_argument("--odds", help="CSV of market prices for signposts (columns signpost, price, source, date)")
+    p.add_argument("--workers", type=_positive_int,
+                   help="processes drawing the figures (default: every core, at most 4); same files whatever the number")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("compare", help="one report comparing several result folders",
@@ -351,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folders", nargs="+", help="result folders from 'deterrence run' or 'deterrence sweep'")
     p.add_argument("--out", required=True, help="folder for the report")
     p.add_argument("--odds", help="CSV of market prices for signposts (columns signpost, price, source, date)")
+    p.add_argument("--workers", type=_positive_int,
+                   help="processes drawing the figures (default: every core, at most 4); same files whatever the number")
     p.set_defaults(func=cmd_compare)
 
     # ---- bench (sim.bench)

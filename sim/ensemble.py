@@ -46,7 +46,7 @@ from sim import outcomes
 from sim.calibration import load_world, pairwise_distance_km
 from sim.events import HAZARD_STREAM
 from sim.model import _initial_state, draw_layout
-from sim.ordered_sums import compensated_sums, weighted_sums
+from sim.ordered_sums import compensated_sums, group_sums, weighted_sums
 from sim.parameters import (
     SECTION_PARAMETERS,
     _event_prior_fields,
@@ -335,7 +335,8 @@ class _Batch:
         # The procurement pipeline as a ring of past deliveries: month t delivers the spending
         # of month t - lag, or the steady pipeline ordered before the start while t < lag.
         self.lag = np.array([round(x) for x in pa.procurement_lag_months.tolist()], dtype=np.int64)  # as the model
-        self.ring_len = int(self.lag.max()) + 1
+        self.lag_max = int(self.lag.max())
+        self.ring_len = self.lag_max + 1
         self.ring = np.zeros((self.ring_len, R, n))
         self.pipeline0 = yearly / 12.0
 
@@ -385,6 +386,9 @@ class _Batch:
         groups = {g: np.array([c in codes for c in world.iso3]) for g, codes in outcomes.GROUPS.items()}
         groups["western"] = ~groups["eastern_flank"]
         self.groups = {g: np.flatnonzero(m) for g, m in groups.items()}
+        every = np.arange(n)
+        self._credibility_groups = [every, *(self.groups[g] for g in ("eastern_flank", "frontline", "western"))]
+        self._russia_groups = [every, self.groups["eastern_flank"]]
         self.series: dict[str, np.ndarray] = {}
 
         self.usable0 = self.adv_cap * (1.0 - self.absorption)
@@ -712,7 +716,9 @@ class _Batch:
         asks = (self.strategy == strategy.DEAL) & ~self.holds
         if not asks.any():
             return
-        rr, ii = np.nonzero(asks & (u[:, self.layout["deal"]] < self.pp.deal_appetite[:, None]))
+        rr, ii = np.divmod(np.flatnonzero(asks), self.n)  # few: only their draws are compared
+        granted = u[rr, self.layout["deal"].start + ii] < self.pp.deal_appetite[rr]
+        rr, ii = rr[granted], ii[granted]
         if rr.size:
             self._conclude_deal(rr, ii, self.pp.deal_price[rr])
 
@@ -833,8 +839,11 @@ class _Batch:
         pa, pl = self.pa, self.pl
         funding = np.minimum(1.0, self.c2_funding + self.last_autonomy_gdp_share)
         self.ring[t % self.ring_len] = self.gdp * self.share / 100.0 / 12.0
+        # month t - lag of each run: whole rows of the ring taken at once
         slot = (t - self.lag) % self.ring_len
-        delivered = np.where((t >= self.lag)[:, None], self.ring[slot, self.rows], self.pipeline0)
+        delivered = self.ring.reshape(-1, self.n).take(slot * self.R + self.rows, axis=0)
+        if t < self.lag_max:
+            delivered = np.where((t >= self.lag)[:, None], delivered, self.pipeline0)
         dep_rate = pa.depreciation[:, None]
         self.cap = capability.accumulate(self.cap, delivered, dep_rate)
         self.dep = capability.reduce_dependence(self.dep, pl.initial_enabler_dependence[:, None],
@@ -870,14 +879,15 @@ class _Batch:
         d, g = self.series, self.groups
         cred, ru = self.cred, self.ru_belief
         share, gdp, strat, cap, dep = self.share, self.gdp, self.strategy, self.cap, self.dep
-        d["credibility_allies"][t] = cred.mean(axis=-1)
-        # take() gives C-ordered rows (fancy indexing leaves the memory order open), so that
-        # each mean sums in numpy's pairwise order as the model's 1-d mean does
-        d["credibility_eastern_flank"][t] = cred.take(g["eastern_flank"], axis=1).mean(axis=-1)
-        d["credibility_frontline"][t] = cred.take(g["frontline"], axis=1).mean(axis=-1)
-        d["credibility_western"][t] = cred.take(g["western"], axis=1).mean(axis=-1)
-        d["russia_belief_us_will"][t] = ru.mean(axis=-1)
-        d["russia_belief_eastern_flank"][t] = ru.take(g["eastern_flank"], axis=1).mean(axis=-1)
+        # means as numpy takes them of the model's 1-d arrays: the pairwise sum over the size
+        cs = group_sums(cred, self._credibility_groups)
+        d["credibility_allies"][t] = cs[:, 0] / self.n
+        d["credibility_eastern_flank"][t] = cs[:, 1] / g["eastern_flank"].size
+        d["credibility_frontline"][t] = cs[:, 2] / g["frontline"].size
+        d["credibility_western"][t] = cs[:, 3] / g["western"].size
+        rs = group_sums(ru, self._russia_groups)
+        d["russia_belief_us_will"][t] = rs[:, 0] / self.n
+        d["russia_belief_eastern_flank"][t] = rs[:, 1] / g["eastern_flank"].size
         d["allies_with_deal"][t] = self.n_deals
         # a share of 0/1 values is exact in any order: column-major runs it down columns
         d["cohesion"][t] = strategy.cohesion(np.asfortranarray(strat))
@@ -907,7 +917,7 @@ class _Batch:
         series = {name: np.full((T, self.R), np.nan) for name in outcomes.SERIES}  # month-major while running
         self.series = series
         for t in range(T):
-            u = np.ascontiguousarray(draws[t])  # one gather a month; then contiguous
+            u = np.ascontiguousarray(draws[t])  # contiguous already: each month's draws are a block
             january = (self.start_month0 + t) % 12 == 0
             year = self.start_year + (self.start_month0 + t + 0.5) / 12.0
             self._fire_events(t)                                   # 1
@@ -966,13 +976,14 @@ _LOCAL = threading.local()  # a draw buffer per thread: batches may run in threa
 
 def _draw_block(seeds: Sequence[int], months: int, k: int) -> np.ndarray:
     """Each run's chance stream (the model's ``default_rng(seed)``), drawn run by run into a
-    [runs, months, k] buffer and returned as a [months, runs, k] view. The buffer is kept
-    between batches: first touching 100 MB of fresh pages costs more than drawing into them."""
+    [months, runs, k] buffer: each month's draws of all runs are then one contiguous block.
+    The buffer is kept between batches: first touching 100 MB of fresh pages costs more than
+    drawing into them."""
     buf = getattr(_LOCAL, "draws", None)
-    if buf is None or buf.shape[0] < len(seeds) or buf.shape[1:] != (months, k):
+    if buf is None or buf.shape[1] < len(seeds) or (buf.shape[0], buf.shape[2]) != (months, k):
         buf = _LOCAL.draws = None  # let the old buffer go first
-        buf = _LOCAL.draws = np.empty((len(seeds), months, k))
-    return Streams(seeds).fill(buf[:len(seeds)]).transpose(1, 0, 2)
+        buf = _LOCAL.draws = np.empty((months, len(seeds), k))
+    return Streams(seeds).fill(buf[:, :len(seeds)], axis=1)
 
 
 @dataclass(frozen=True)

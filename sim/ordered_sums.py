@@ -108,6 +108,28 @@ def pairwise_sums(x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def _group_rows(x, members, offsets, out, buf):
+    for r in range(x.shape[0]):
+        for g in range(offsets.size - 1):
+            count = offsets[g + 1] - offsets[g]
+            for c in range(count):
+                buf[c] = x[r, members[offsets[g] + c]]
+            out[r, g] = _pairwise(buf, 0, count)
+
+
+def group_sums(x: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """``x[r, group].sum()`` for every run r and each group (allies' indices, in order) as
+    numpy sums the group's values gathered into one contiguous row: [runs, groups]. A group's
+    mean is its sum over its size (numpy's ``mean``)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    members = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    offsets = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
+    out = np.empty((x.shape[0], len(groups)))
+    _group_rows(x, members, offsets, out, np.empty(max(1, members.size)))
+    return out
+
+
+@njit(cache=True)
 def _compensated_rows(x, out):
     for r in range(x.shape[0]):
         n = x.shape[1]

@@ -11,30 +11,49 @@ from pathlib import Path
 
 from sim.report import data as D
 from sim.report.data import ReportInputError, Results, load_results
+from sim.report.files import remove_partial
+from sim.report.workers import Drawer, resolve_workers, warm_up
 
 __all__ = ["ReportInputError", "build_report", "compare"]
 
 OUTPUT_SUFFIXES = {".png", ".pdf", ".txt", ".csv", ".md", ".tex"}
 
 
-def build_report(folder: str | Path, odds: str | Path | None = None) -> Path:
-    """Write the report of one result folder (from ``run`` or ``sweep``) to ``folder/report``."""
+def build_report(folder: str | Path, odds: str | Path | None = None, workers: int | None = None) -> Path:
+    """Write the report of one result folder (from ``run`` or ``sweep``) to ``folder/report``.
+    ``workers``: processes drawing the figures (default: one per core, at most four); the files
+    are the same whatever their number."""
     folder = Path(folder)
+    workers = resolve_workers(workers)
+    warm_up(workers)
     res = load_results([folder])
     cmd = f"deterrence report {folder.resolve().name}" + (f" --odds {Path(odds).name}" if odds else "")
-    return _build(res, folder / "report", odds, cmd, f"Deterrence report: {folder.resolve().name}")
+    return _build(res, folder / "report", odds, cmd, f"Deterrence report: {folder.resolve().name}", workers)
 
 
-def compare(folders: list[str | Path], out: str | Path, odds: str | Path | None = None) -> Path:
+def compare(folders: list[str | Path], out: str | Path, odds: str | Path | None = None,
+            workers: int | None = None) -> Path:
     """Write one report comparing several result folders to ``out``."""
     folders = [Path(f) for f in folders]
+    workers = resolve_workers(workers)
+    warm_up(workers)
     res = load_results(folders)
     names = " ".join(f.resolve().name for f in folders)
     cmd = f"deterrence compare {names} --out {Path(out).name}" + (f" --odds {Path(odds).name}" if odds else "")
-    return _build(res, Path(out), odds, cmd, f"Deterrence comparison: {', '.join(f.resolve().name for f in folders)}")
+    return _build(res, Path(out), odds, cmd, f"Deterrence comparison: {', '.join(f.resolve().name for f in folders)}",
+                  workers)
 
 
-def _build(res: Results, out: Path, odds_file, command: str, title: str) -> Path:
+def _build(res: Results, out: Path, odds_file, command: str, title: str, workers: int = 1) -> Path:
+    fig_dir, tab_dir = out / "figures", out / "tables"
+    try:
+        return _build_in(res, out, fig_dir, tab_dir, odds_file, command, title, workers)
+    finally:
+        remove_partial(fig_dir, tab_dir, out)
+
+
+def _build_in(res: Results, out: Path, fig_dir: Path, tab_dir: Path, odds_file, command: str, title: str,
+              workers: int) -> Path:
     from sim.report import figures as F
     from sim.report import tables as T
     from sim.report.html import write_html
@@ -44,67 +63,77 @@ def _build(res: Results, out: Path, odds_file, command: str, title: str) -> Path
     if odds_file is not None:
         known = [c.split(".")[1] for c in res.runs.columns if c.startswith("signpost.") and not c.endswith(".month")]
         odds, odds_absent = read_odds(Path(odds_file), known)
-    fig_dir, tab_dir = out / "figures", out / "tables"
     fig_dir.mkdir(parents=True, exist_ok=True)
     tab_dir.mkdir(parents=True, exist_ok=True)
     figures, tables, notes, odds_notes = [], [], [], []
-
-    def add(fig):
-        if fig is not None:
-            figures.append(fig)
-
-    for name, topic, series in F.FAN_TOPICS:
-        figures += F.fan_charts(res, fig_dir, name, topic, series)
-    if res.series.empty:
-        notes.append("Monthly fan charts: the results hold no monthly series.")
-    figures += F.forest_probabilities(res, fig_dir)
-    figures += F.forest_means(res, fig_dir)
-    if res.reference is not None and len(res.groups) > 1:
-        figures += F.forest_probabilities(res, fig_dir, difference=True)
-        figures += F.forest_means(res, fig_dir, difference=True)
-    elif not res.compare:
-        notes.append("Paired differences: no status_quo runs to compare against, and no compare pairs "
-                     "in the experiment.")
-    # The experiment's compare pairs are what an arms sweep is run for: its figure comes first.
-    # Elsewhere it follows the differences from the status quo (and holds only the pairs those
-    # do not show).
+    differences = res.reference is not None and len(res.groups) > 1
     comps = F.comparisons_to_plot(res)
-    pairs = F.paired_differences(res, fig_dir, comps)
-    if res.design_kind == "arms":
-        figures[:0] = pairs
-    else:
-        figures += pairs
-    pairs_table = T.comparisons_table(res, comps) if pairs else None
     sweeps = F.sweep_cells(res)
-    for scenario, fx, fy, cells in sweeps:
-        add(F.heatmap(res, fig_dir, scenario, fx, fy, cells))
-        tables.append(T.sweep_table(res, scenario, fx, fy, cells, F.HEATMAP_OUTCOMES))
-    if sweeps:  # a compare pair of scenarios over the grid: its difference, cell by cell
-        for comp in D.comparisons(res):
-            if comp.scenario is None:
-                add(F.heatmap_differences(res, fig_dir, comp, sweeps[0][1], sweeps[0][2]))
-    if not sweeps and res.design_kind != "arms":  # arms are named points, not a grid to map
-        notes.append("Heatmaps: no design with two varied parameters (design.parquet) in the results.")
-    sobol = F.sobol_bars(res, fig_dir)
-    if sobol:
-        figures += sobol
-        tables.append(T.sobol_table(res))
-    else:
-        notes.append("Sobol indices: none in the results' summary folder.")
-    mapped = F.ally_maps(res, fig_dir)
-    if mapped is not None:
-        figures += mapped[0]
-        tables.append(T.allies_table(res, mapped[1]))
-        if not res.runs.columns.str.startswith("ally.").any():
-            notes.append("Per-ally outcomes: the results have none, so the map shows each ally its "
-                         "group's mean (eastern flank or western).")
-    if odds is not None:
-        comparison = compare_odds(res, odds)
-        add(F.odds_figure(res, fig_dir, comparison))
-        tables.append(T.odds_table(res, comparison))
-        odds_notes = disagreements(comparison, res) or ["Every market price lies within the simulated interval."]
-        notes += odds_absent
-    first = [T.scenarios_table(res), T.outcomes_table(res), *filter(None, [T.differences_table(res)])]
+    comparison = compare_odds(res, odds) if odds is not None else None
+
+    with Drawer(res, workers) as draw:
+        # Every figure is asked for first (drawn meanwhile in the workers, if any), then taken
+        # in the order of the page.
+        fans = [draw(F.fan_charts, fig_dir, name, topic, series) for name, topic, series in F.FAN_TOPICS]
+        forests = [draw(F.forest_probabilities, fig_dir), draw(F.forest_means, fig_dir)]
+        if differences:
+            forests += [draw(F.forest_probabilities, fig_dir, True), draw(F.forest_means, fig_dir, True)]
+        pairs = draw(F.paired_differences, fig_dir, comps)
+        heatmaps = [draw(F.heatmap, fig_dir, scenario, fx, fy, cells) for scenario, fx, fy, cells in sweeps]
+        heatmap_differences = [draw(F.heatmap_differences, fig_dir, comp, sweeps[0][1], sweeps[0][2])
+                               for comp in (D.comparisons(res) if sweeps else []) if comp.scenario is None]
+        sobol = draw(F.sobol_bars, fig_dir)
+        maps = [draw(F.ally_maps_of, fig_dir, i, metric) for i, metric in enumerate(F.ally_map_metrics(res))]
+        odds_figure = draw(F.odds_figure, fig_dir, comparison) if odds is not None else None
+        first = [T.scenarios_table(res), T.outcomes_table(res), *filter(None, [T.differences_table(res)])]
+
+        def add(fig):
+            if fig is not None:
+                figures.append(fig)
+
+        for fans_of_topic in fans:
+            figures += fans_of_topic.result()
+        if res.series.empty:
+            notes.append("Monthly fan charts: the results hold no monthly series.")
+        for forest in forests:
+            figures += forest.result()
+        if not differences and not res.compare:
+            notes.append("Paired differences: no status_quo runs to compare against, and no compare pairs "
+                         "in the experiment.")
+        # The experiment's compare pairs are what an arms sweep is run for: its figure comes first.
+        # Elsewhere it follows the differences from the status quo (and holds only the pairs those
+        # do not show).
+        pairs = pairs.result()
+        if res.design_kind == "arms":
+            figures[:0] = pairs
+        else:
+            figures += pairs
+        pairs_table = T.comparisons_table(res, comps) if pairs else None
+        for (scenario, fx, fy, cells), heatmap in zip(sweeps, heatmaps, strict=True):
+            add(heatmap.result())
+            tables.append(T.sweep_table(res, scenario, fx, fy, cells, F.HEATMAP_OUTCOMES))
+        for heatmap in heatmap_differences:  # a compare pair of scenarios over the grid, cell by cell
+            add(heatmap.result())
+        if not sweeps and res.design_kind != "arms":  # arms are named points, not a grid to map
+            notes.append("Heatmaps: no design with two varied parameters (design.parquet) in the results.")
+        sobol = sobol.result()
+        if sobol:
+            figures += sobol
+            tables.append(T.sobol_table(res))
+        else:
+            notes.append("Sobol indices: none in the results' summary folder.")
+        mapped = F.join_ally_maps([m.result() for m in maps])
+        if mapped is not None:
+            figures += mapped[0]
+            tables.append(T.allies_table(res, mapped[1]))
+            if not res.runs.columns.str.startswith("ally.").any():
+                notes.append("Per-ally outcomes: the results have none, so the map shows each ally its "
+                             "group's mean (eastern flank or western).")
+        if odds is not None:
+            add(odds_figure.result())
+            tables.append(T.odds_table(res, comparison))
+            odds_notes = disagreements(comparison, res) or ["Every market price lies within the simulated interval."]
+            notes += odds_absent
     if pairs_table is not None:
         first.insert(0 if res.design_kind == "arms" else len(first), pairs_table)
     tables = [*first, *tables]

@@ -20,6 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.outcomes import ALLY_OUTCOMES, GROUPS, MAIN_OUTCOMES
 from sim.report import data as D
+from sim.report.files import write_atomic
 from sim.report.style import (
     BAND_ALPHA,
     arm_colours,
@@ -178,8 +179,7 @@ def layout_problems(fig) -> list[str]:
 
 def _save(fig, out: Path, name: str, title: str, caption: str) -> Figure:
     files = save_figure(fig, out / name)
-    txt = out / f"{name}.txt"
-    txt.write_text(f"{title}\n\n{caption}\n")
+    txt = write_atomic(out / f"{name}.txt", f"{title}\n\n{caption}\n")
     return Figure(name, title, caption, [*files, txt])
 
 
@@ -529,7 +529,7 @@ def _retitle(fig: Figure, title: str, caption: str, parts: int) -> Figure:
     fig.title = title + (f", part {k} of {parts}" if parts > 1 else "")
     fig.caption = caption
     txt = next(p for p in fig.files if p.suffix == ".txt")
-    txt.write_text(f"{fig.title}\n\n{caption}\n")
+    write_atomic(txt, f"{fig.title}\n\n{caption}\n")
     return fig
 
 
@@ -1052,29 +1052,44 @@ def ally_maps(res: D.Results, out: Path) -> tuple[list[Figure], pd.DataFrame] | 
     """The tile maps, one set per per-ally metric (deal, credibility, share; or the group means
     when there is none), six groups to a figure, each metric on one colour scale; and the long
     table of every value (group, ally, metric, unit, value, interval)."""
+    return join_ally_maps([ally_maps_of(res, out, i, metric) for i, metric in enumerate(ally_map_metrics(res))])
+
+
+def ally_map_metrics(res: D.Results) -> list[str | None]:
+    """The metrics of the tile maps, in order: the per-ally ones, or None (the group means)."""
+    return map_metrics(res) or [None]
+
+
+def ally_maps_of(res: D.Results, out: Path, i: int, metric: str | None) -> tuple[list[Figure], pd.DataFrame] | None:
+    """The tile maps of the ``i``-th of ally_map_metrics, and its part of the table; None when no
+    ally has a value."""
     from sim.calibration import load_world
 
+    table, what, unit, binary = map_values(res, metric)
+    if table["value"].isna().all():
+        return None
     world = load_world()
     names = dict(zip(world.iso3, world.name, strict=True))
-    figs, tables = [], []
-    for i, metric in enumerate(map_metrics(res) or [None]):
-        table, what, unit, binary = map_values(res, metric)
-        if table["value"].isna().all():
-            continue
-        pages = pages_of(res, res.groups, PANELS_PER_ROW)
-        stem = "map_allies" if i == 0 else f"map_allies_{_slug(metric)}"
-        figs += [ally_map(res, out, table, what, unit, page, stem + ("" if k == 1 else f"_{k}"),
-                          (f" ({D.display(scen)})" if scen else "") + _part(pages, k), binary,
-                          heading=f"Scenario: {D.display(scen)}" if scen else None)
-                 for k, (page, scen) in enumerate(pages, start=1)]
-        table.insert(2, "name", table["iso3"].map(names))
-        table.insert(3, "metric", metric or "group_credibility")
-        table.insert(4, "unit", unit)
-        table.insert(5, "what", what)
-        tables.append(table)
+    pages = pages_of(res, res.groups, PANELS_PER_ROW)
+    stem = "map_allies" if i == 0 else f"map_allies_{_slug(metric)}"
+    figs = [ally_map(res, out, table, what, unit, page, stem + ("" if k == 1 else f"_{k}"),
+                     (f" ({D.display(scen)})" if scen else "") + _part(pages, k), binary,
+                     heading=f"Scenario: {D.display(scen)}" if scen else None)
+            for k, (page, scen) in enumerate(pages, start=1)]
+    table.insert(2, "name", table["iso3"].map(names))
+    table.insert(3, "metric", metric or "group_credibility")
+    table.insert(4, "unit", unit)
+    table.insert(5, "what", what)
+    return figs, table
+
+
+def join_ally_maps(parts: list[tuple[list[Figure], pd.DataFrame] | None]) -> tuple[list[Figure], pd.DataFrame] | None:
+    """The results of ally_maps_of for every metric, as ally_maps gives them."""
+    parts = [p for p in parts if p is not None]
+    figs = [f for p in parts for f in p[0]]
     if not figs:
         return None
-    return figs, pd.concat(tables, ignore_index=True)
+    return figs, pd.concat([p[1] for p in parts], ignore_index=True)
 
 
 def ally_map(res: D.Results, out: Path, table: pd.DataFrame, what: str, unit: str, groups: list[str],

@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 
 from sim.report import data as D
+from sim.report.files import write_atomic
 from sim.report.figures import Figure
 from sim.report.tables import Table
 
@@ -139,6 +140,4 @@ means and differences with t-based 95% intervals.</p>
 </body>
 </html>
 """
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomic(out / "index.html", page)

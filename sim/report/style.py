@@ -8,6 +8,7 @@ deficiencies and in greyscale.
 
 from __future__ import annotations
 
+import io
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ import matplotlib
 matplotlib.use("Agg")  # the report never opens a window; Agg renders the same on every machine
 
 import matplotlib.pyplot as plt
+
+from sim.report.files import write_atomic
 
 STYLE_FILE = Path(__file__).with_name("deterrence.mplstyle")
 
@@ -105,11 +108,16 @@ PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDat
 
 def save_figure(fig, stem: Path) -> list[Path]:
     """Write ``stem.png`` (300 dpi) and ``stem.pdf`` (TrueType fonts embedded) without any
-    timestamp or software version, so that regenerating gives identical bytes; close ``fig``."""
+    timestamp or software version, so that regenerating gives identical bytes; close ``fig``.
+    Each file is written whole or not at all (see sim.report.files)."""
     stem = Path(stem)
     png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
-    with report_style():  # savefig reads pdf.fonttype and the like at save time
-        fig.savefig(png, dpi=300, metadata=PNG_METADATA)
-        fig.savefig(pdf, metadata=PDF_METADATA)
-    plt.close(fig)
+    try:
+        with report_style():  # savefig reads pdf.fonttype and the like at save time
+            for path, options in ((png, {"dpi": 300, "metadata": PNG_METADATA}), (pdf, {"metadata": PDF_METADATA})):
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format=path.suffix[1:], **options)
+                write_atomic(path, buffer.getvalue())
+    finally:
+        plt.close(fig)
     return [png, pdf]

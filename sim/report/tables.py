@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.report import data as D
+from sim.report.files import write_atomic
 from sim.report.figures import (
     INTERVAL_MEAN,
     INTERVAL_PAIRED,
@@ -118,9 +119,7 @@ def to_latex(t: Table) -> str:
 def write_table(t: Table, out: Path) -> list[Path]:
     files = []
     for suffix, text in ((".csv", to_csv(t)), (".md", to_markdown(t)), (".tex", to_latex(t))):
-        path = out / f"{t.name}{suffix}"
-        path.write_text(text, encoding="utf-8")
-        files.append(path)
+        files.append(write_atomic(out / f"{t.name}{suffix}", text))
     return files
 
 

@@ -58,7 +58,9 @@ def draw_choice(probabilities, u):
     at most the last index. Compiled (:func:`_draw_rows`): the ensemble engine draws for
     thousands of rows at once, the Mesa model for one."""
     p = np.asarray(probabilities, dtype=np.float64)
-    u = np.broadcast_to(np.asarray(u, dtype=np.float64), p.shape[:-1])
+    u = np.asarray(u, dtype=np.float64)
+    if u.shape != p.shape[:-1]:
+        u = np.broadcast_to(u, p.shape[:-1])
     out = np.empty(p.shape[:-1], dtype=np.int64)
     _draw_rows(p.reshape(-1, p.shape[-1]), u.reshape(-1), out.reshape(-1))
     return out if out.ndim else out[()]
