@@ -399,7 +399,8 @@ class _Batch:
         self.forgetting = per_run(pb.forgetting[:, None])[None]
         self._received_h, self._received_f = np.empty((3, R, n)), np.empty((3, R, n))
         self.solidarity_spending = pa.solidarity_value[:, None] * self.start_spending
-        self._posture_changed = True  # US effectiveness depends on troops and hubs only
+        # runs whose troops or hubs changed: US effectiveness depends on those only
+        self._posture_changed = np.ones(R, dtype=bool)
         self._in_reach()
         self._update_forces()
         self.protection0 = self._us_reach_value()
@@ -512,7 +513,7 @@ class _Batch:
                     self.us_h[rows, dest] += w
                     self.ru_h[rows, dest] += w
             self.hub[rows, h] *= 1.0 - v.hub_loss[rows]
-            self._posture_changed = True
+            self._posture_changed[rows] = True
             self._order(e.slot, rows, troops, v.duration_months, t)
         elif kind == "guarantee":
             hosts = [idx(c) for c in v.hosts] if v.hosts else range(self.n)
@@ -592,6 +593,7 @@ class _Batch:
         if not active.any():
             return
         S = active.shape[1]
+        self._posture_changed |= active.any(axis=1)
         key = np.where(active, self.order_key, np.iinfo(np.int64).max)
         sequence = np.argsort(key, axis=1, kind="stable")
         for position in range(S):
@@ -623,7 +625,6 @@ class _Batch:
             self.order_left[rows, slot] -= amount
         self.order_active &= self.order_left > 1e-9
         self._troops_total = None
-        self._posture_changed = True
 
     def _restate_policy(self) -> None:
         """Phase 2b (Patron.restate_policy). Adding zero changes no sum, so all-zero terms are
@@ -723,16 +724,17 @@ class _Batch:
             self._conclude_deal(rr, ii, self.pp.deal_price[rr])
 
     # ---- spending and forces -----------------------------------------------------------------
-    def _us_reach_value(self) -> np.ndarray:
-        local = self.perm + self.rot
-        hub_staged = (self.hub * local).sum(axis=-1)
-        forces = patron.forces_in_reach(local, hub_staged[:, None], self.pl.reinforcement_reach[:, None])
-        return patron.response_effectiveness(forces, self.pp.response_force_scale[:, None])
+    def _us_reach_value(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """AllianceModel.us_reach_value for the runs in ``rows`` (each row its own run's)."""
+        local = self.perm[rows] + self.rot[rows]
+        hub_staged = (self.hub[rows] * local).sum(axis=-1)
+        forces = patron.forces_in_reach(local, hub_staged[:, None], self.pl.reinforcement_reach[rows, None])
+        return patron.response_effectiveness(forces, self.pp.response_force_scale[rows, None])
 
-    def _us_protection(self) -> np.ndarray:
+    def _us_protection(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """AllianceModel.us_protection for every ally: (value x starting spending) x
         effectiveness / starting effectiveness; the first product is fixed per run."""
-        return self.protection_spending * self.us_effectiveness / self.protection0
+        return self.protection_spending[rows] * self.us_effectiveness[rows] / self.protection0[rows]
 
     def _in_reach(self) -> None:
         """The model's two proximity sums, sum_j w_ij q_j (spending, for European protection)
@@ -751,11 +753,17 @@ class _Batch:
 
     def _update_forces(self) -> None:
         """AllianceModel._update_forces. US effectiveness (and US protection) are recomputed
-        only when troops or hubs changed: otherwise they are last month's, bit for bit."""
-        if self._posture_changed:
+        only for the runs whose troops or hubs changed: the others' are last month's, bit for
+        bit."""
+        changed = np.flatnonzero(self._posture_changed)
+        if changed.size == self.R:
             self.us_effectiveness = self._us_reach_value()
-            self._posture_changed = False
             self.us_protection = None
+        elif changed.size:
+            self.us_effectiveness[changed] = self._us_reach_value(changed)
+            if self.us_protection is not None:
+                self.us_protection[changed] = self._us_protection(changed)
+        self._posture_changed[:] = False
         # the true solidarity (a parameter), not the allies' belief in it
         in_reach = self.usable + self.pl.solidarity[:, None] * self.usable_in_reach
         usable_force = self.adv_cap * (1.0 - self.absorption)
