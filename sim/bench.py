@@ -2,7 +2,7 @@
 
     deterrence bench                  # both engines, 1 and 2 workers, the futures' scenarios
     deterrence bench --million        # a one-million-run sweep, fast engine, outcomes only
-    deterrence bench --futures        # futures.yaml end to end with 'deterrence sweep' (2 workers)
+    deterrence bench --futures        # futures.yaml end to end: sweep, summarize, report (2 workers)
 
 The scenarios are those of ``experiments/futures.yaml`` (the shipped scenarios when it is
 missing), 120 months each, seeds ``run_seed(root, k)`` as sweeps make them.
@@ -258,20 +258,37 @@ def million(runs: int = 1_000_000, workers: int = 2, chunk: int = MILLION_CHUNK,
 
 
 def futures(workers: int = 2, echo=print) -> dict:
-    """``deterrence sweep futures`` with the fast engine into a temporary folder, timed (the
-    report step is not included)."""
+    """The main job as a user runs it (``scripts/futures.sh``): ``deterrence sweep futures``
+    (fast engine, ``workers`` processes), ``deterrence summarize`` and ``deterrence report``,
+    each a fresh process into a temporary folder, timed one by one (start-up, imports and
+    compilation included)."""
+    import subprocess
+    import sys
+
     from sim.experiment import load_experiment
-    from sim.sweep import run_sweep
 
     exp = load_experiment("futures")
+    runs = exp.spec.replications * len(exp.scenarios)
     echo(f"machine: {machine()}")
     echo(f"before: {load()}")
+    times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.monotonic()
-        result = run_sweep(exp, Path(tmp) / "futures", workers=workers, engine="fast", progress=False)
-        seconds = time.monotonic() - started
+        out = str(Path(tmp) / "futures")
+        cli = [sys.executable, "-m", "sim"]
+        steps = {
+            "sweep": [*cli, "sweep", "futures", "--out", out, "--workers", str(workers), "--engine", "fast", "--quiet"],
+            "summarize": [*cli, "summarize", out],
+            "report": [*cli, "report", out, "--workers", str(workers)],
+        }
+        for step, command in steps.items():
+            started = time.monotonic()
+            done = subprocess.run(command, capture_output=True, text=True)
+            times[step] = time.monotonic() - started
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(command[2:])} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+            echo(f"  {step:<10} {times[step]:6.1f} s")
+    total = sum(times.values())
     echo(f"after: {load()}")
-    runs = result.get("runs", exp.spec.replications * len(exp.scenarios))
-    echo(f"futures.yaml: {runs:,} runs with {workers} workers in {seconds:.1f} s end to end "
-         f"({runs / seconds:,.0f} runs/s), without the report")
-    return {"runs": runs, "seconds": seconds}
+    echo(f"futures.yaml: {runs:,} runs with {workers} workers, sweep + summarize + report in {total:.1f} s "
+         f"end to end (the sweep alone {runs / times['sweep']:,.0f} runs/s)")
+    return {"runs": runs, "seconds": total, **{f"{k}_seconds": v for k, v in times.items()}}

@@ -41,12 +41,13 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
+from numba import njit
 
 from sim import outcomes
 from sim.calibration import load_world, pairwise_distance_km
 from sim.events import HAZARD_STREAM
 from sim.model import _initial_state, draw_layout
-from sim.ordered_sums import compensated_sums, group_sums, weighted_sums
+from sim.ordered_sums import _compensated, _pairwise, compensated_sums, weighted_sums
 from sim.parameters import (
     SECTION_PARAMETERS,
     _event_prior_fields,
@@ -386,9 +387,9 @@ class _Batch:
         groups = {g: np.array([c in codes for c in world.iso3]) for g, codes in outcomes.GROUPS.items()}
         groups["western"] = ~groups["eastern_flank"]
         self.groups = {g: np.flatnonzero(m) for g, m in groups.items()}
-        every = np.arange(n)
-        self._credibility_groups = [every, *(self.groups[g] for g in ("eastern_flank", "frontline", "western"))]
-        self._russia_groups = [every, self.groups["eastern_flank"]]
+        self._agg = np.empty((R, len(_AGG)))
+        self._agg_terms = np.empty((n, _AGG_TERMS))
+        self._agg_buf = np.empty(n)
         self.series: dict[str, np.ndarray] = {}
 
         self.usable0 = self.adv_cap * (1.0 - self.absorption)
@@ -866,16 +867,22 @@ class _Batch:
 
     # ---- records ----------------------------------------------------------------------------
     def _snapshot(self) -> None:
-        """outcomes.snapshot: last month's aggregates that agents react to."""
+        """outcomes.snapshot: last month's aggregates that agents react to. The month's
+        aggregates for the records are taken in the same pass (:func:`_aggregates`), from the
+        same state: nothing changes between the snapshot and the record."""
         n = self.n
-        self.n_deals = self._count(self.holds)
+        g = self.groups
+        agg = self._agg
+        _aggregates(self.cred, self.ru_belief, self.strategy, self.share, self.gdp, self.cap, self.dep,
+                    self.usable, self.holds, self.complies, self.pa.pledge_target, 2.0 - 1e-9,
+                    g["eastern_flank"], g["frontline"], g["western"], agg, self._agg_terms, self._agg_buf)
+        self.n_deals = agg[:, _AGG["deals"]]
         self.last_share_with_deal = self.n_deals / n
-        self.last_share_complying = self._count(self.complies) / n
-        usable = compensated_sums(self.usable)
+        self.last_share_complying = agg[:, _AGG["complying"]] / n
+        usable = agg[:, _AGG["usable_compensated"]]
         self.last_european_usable = np.minimum(1.0, usable / np.maximum(self.adv_cap, 1e-9))
-        autonomy = self.strategy == strategy.AUTONOMY
-        self.gdp_total = self.gdp.sum(axis=-1)
-        self.last_autonomy_gdp_share = (self.gdp * autonomy).sum(axis=-1) / self.gdp_total
+        self.gdp_total = agg[:, _AGG["gdp"]].copy()
+        self.last_autonomy_gdp_share = agg[:, _AGG["gdp_autonomy"]] / self.gdp_total
 
     def _count(self, mask: np.ndarray) -> np.ndarray:
         """True values per run: an integer, exact in any order of summation (so a product with
@@ -883,34 +890,31 @@ class _Batch:
         return mask.astype(np.float64) @ self.ones
 
     def _record(self, t: int) -> None:
-        """outcomes.Recorder.record."""
-        d, g = self.series, self.groups
-        cred, ru = self.cred, self.ru_belief
-        share, gdp, strat, cap, dep = self.share, self.gdp, self.strategy, self.cap, self.dep
+        """outcomes.Recorder.record, from the aggregates :meth:`_snapshot` took."""
+        d, g, a = self.series, self.groups, self._agg
+        n = self.n
         # means as numpy takes them of the model's 1-d arrays: the pairwise sum over the size
-        cs = group_sums(cred, self._credibility_groups)
-        d["credibility_allies"][t] = cs[:, 0] / self.n
-        d["credibility_eastern_flank"][t] = cs[:, 1] / g["eastern_flank"].size
-        d["credibility_frontline"][t] = cs[:, 2] / g["frontline"].size
-        d["credibility_western"][t] = cs[:, 3] / g["western"].size
-        rs = group_sums(ru, self._russia_groups)
-        d["russia_belief_us_will"][t] = rs[:, 0] / self.n
-        d["russia_belief_eastern_flank"][t] = rs[:, 1] / g["eastern_flank"].size
+        d["credibility_allies"][t] = a[:, _AGG["credibility"]] / n
+        d["credibility_eastern_flank"][t] = a[:, _AGG["credibility_eastern_flank"]] / g["eastern_flank"].size
+        d["credibility_frontline"][t] = a[:, _AGG["credibility_frontline"]] / g["frontline"].size
+        d["credibility_western"][t] = a[:, _AGG["credibility_western"]] / g["western"].size
+        d["russia_belief_us_will"][t] = a[:, _AGG["russia"]] / n
+        d["russia_belief_eastern_flank"][t] = a[:, _AGG["russia_eastern_flank"]] / g["eastern_flank"].size
         d["allies_with_deal"][t] = self.n_deals
         # a share of 0/1 values is exact in any order: column-major runs it down columns
-        d["cohesion"][t] = strategy.cohesion(np.asfortranarray(strat))
-        d["allies_collective"][t] = self._count(strat == strategy.COLLECTIVE)
-        d["allies_autonomy"][t] = self._count(strat == strategy.AUTONOMY)
-        d["allies_accommodation"][t] = self._count(strat == strategy.ACCOMMODATION)
-        gs = (gdp * share).sum(axis=-1)
+        d["cohesion"][t] = strategy.cohesion(np.asfortranarray(self.strategy))
+        d["allies_collective"][t] = a[:, _AGG["collective"]]
+        d["allies_autonomy"][t] = a[:, _AGG["autonomy"]]
+        d["allies_accommodation"][t] = a[:, _AGG["accommodation"]]
+        gs = a[:, _AGG["gdp_share"]]
         gsum = self.gdp_total
         d["spending_bn"][t] = gs / 100.0
         d["spending_share"][t] = gs / gsum
-        d["allies_at_2pct"][t] = self._count(share >= 2.0 - 1e-9)
-        d["allies_at_pledge"][t] = self._count(share >= self.pa.pledge_target[:, None] - 1e-9)
-        d["capability_ratio"][t] = cap.sum(axis=-1) / self.adv_cap
-        d["usable_capability_ratio"][t] = self.usable.sum(axis=-1) / self.adv_cap
-        d["enabler_dependence"][t] = (gdp * dep).sum(axis=-1) / gsum
+        d["allies_at_2pct"][t] = a[:, _AGG["at_2pct"]]
+        d["allies_at_pledge"][t] = a[:, _AGG["at_pledge"]]
+        d["capability_ratio"][t] = a[:, _AGG["capability"]] / self.adv_cap
+        d["usable_capability_ratio"][t] = a[:, _AGG["usable"]] / self.adv_cap
+        d["enabler_dependence"][t] = a[:, _AGG["gdp_dependence"]] / gsum
         if self._troops_total is None:  # unchanged while no troops move
             self._troops_total = compensated_sums(self.perm + self.rot)
         d["us_troops_europe"][t] = self._troops_total
@@ -974,6 +978,89 @@ class _Batch:
         cols.update(outcomes.ally_outcomes(self.world.iso3, self.holds, self.cred, self.share))
         names = outcomes.outcome_names(self.spec)
         return names, np.stack([cols[name] for name in names], axis=1)
+
+
+# ------------------------------------------------------------------------------------------------
+# The month's aggregates, for the snapshot and the records
+
+_COLLECTIVE, _AUTONOMY, _ACCOMMODATION = strategy.COLLECTIVE, strategy.AUTONOMY, strategy.ACCOMMODATION
+_AGG_TERMS = 8  # sums over every ally, taken together: the first eight columns of _AGG
+_AGG = {name: k for k, name in enumerate((
+    "credibility", "russia", "gdp_share", "gdp", "capability", "usable", "gdp_dependence", "gdp_autonomy",
+    "credibility_eastern_flank", "credibility_frontline", "credibility_western", "russia_eastern_flank",
+    "deals", "complying", "collective", "autonomy", "accommodation", "at_2pct", "at_pledge",
+    "usable_compensated",
+))}
+
+
+@njit(cache=True)
+def _group_sum(values, group, buf):
+    """values[group].sum() as numpy sums the gathered values (pairwise)."""
+    for c in range(group.size):
+        buf[c] = values[group[c]]
+    return _pairwise(buf, 0, group.size)
+
+
+@njit(cache=True)
+def _aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, pledge, two_pct,
+                eastern, frontline, western, out, terms, buf):
+    """Per run, what ``outcomes.snapshot`` and ``Recorder.record`` take of the allies: sums in
+    numpy's pairwise order (the eight over every ally side by side, so that their chains of
+    additions overlap; each keeps its own order), sums over groups, counts (integers: exact
+    in any order) and Python's compensated sum of usable capability. Products are the model's
+    (``gdp * share``, ``gdp * dep``, ``gdp * autonomy`` with autonomy 1.0 or 0.0)."""
+    R, n = cred.shape
+    K = terms.shape[1]
+    stop = n - n % 8
+    lanes = np.empty((8, K))
+    for r in range(R):
+        for j in range(n):
+            terms[j, 0] = cred[r, j]
+            terms[j, 1] = ru[r, j]
+            terms[j, 2] = gdp[r, j] * share[r, j]
+            terms[j, 3] = gdp[r, j]
+            terms[j, 4] = cap[r, j]
+            terms[j, 5] = usable[r, j]
+            terms[j, 6] = gdp[r, j] * dep[r, j]
+            terms[j, 7] = gdp[r, j] * (1.0 if strat[r, j] == _AUTONOMY else 0.0)
+        if 8 <= n <= 128:
+            for lane in range(8):
+                for k in range(K):
+                    lanes[lane, k] = terms[lane, k]
+            for j in range(8, stop):
+                lane = j % 8
+                for k in range(K):
+                    lanes[lane, k] += terms[j, k]
+            for k in range(K):
+                out[r, k] = (((lanes[0, k] + lanes[1, k]) + (lanes[2, k] + lanes[3, k]))
+                             + ((lanes[4, k] + lanes[5, k]) + (lanes[6, k] + lanes[7, k])))
+            for j in range(stop, n):
+                for k in range(K):
+                    out[r, k] += terms[j, k]
+        else:
+            for k in range(K):
+                for j in range(n):
+                    buf[j] = terms[j, k]
+                out[r, k] = _pairwise(buf, 0, n)
+        out[r, K] = _group_sum(cred[r], eastern, buf)
+        out[r, K + 1] = _group_sum(cred[r], frontline, buf)
+        out[r, K + 2] = _group_sum(cred[r], western, buf)
+        out[r, K + 3] = _group_sum(ru[r], eastern, buf)
+        deals = complying = collective = autonomy = accommodation = at_2pct = at_pledge = 0.0
+        floor = pledge[r] - 1e-9
+        for j in range(n):
+            choice = strat[r, j]
+            deals += 1.0 if holds[r, j] else 0.0
+            complying += 1.0 if complies[r, j] else 0.0
+            collective += 1.0 if choice == _COLLECTIVE else 0.0
+            autonomy += 1.0 if choice == _AUTONOMY else 0.0
+            accommodation += 1.0 if choice == _ACCOMMODATION else 0.0
+            at_2pct += 1.0 if share[r, j] >= two_pct else 0.0
+            at_pledge += 1.0 if share[r, j] >= floor else 0.0
+        base = K + 4
+        out[r, base], out[r, base + 1], out[r, base + 2] = deals, complying, collective
+        out[r, base + 3], out[r, base + 4], out[r, base + 5], out[r, base + 6] = autonomy, accommodation, at_2pct, at_pledge
+        out[r, base + 7] = _compensated(usable[r])
 
 
 # ------------------------------------------------------------------------------------------------

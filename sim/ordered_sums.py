@@ -9,7 +9,8 @@ addition. The Mesa model (one run) sums in two orders:
   ((s4 + s5) + (s6 + s7)), then the terms past the last multiple of 8 one by one; above 128
   terms, the two halves (the first a multiple of 8 long) summed so and added.
   ``credibility.received_evidence`` and the model's proximity sums are such sums of products
-  m_ij v_j (:func:`weighted_sums`); the model's means over groups too (:func:`pairwise_sums`).
+  m_ij v_j (:func:`weighted_sums`); the model's totals and means over groups too
+  (:func:`pairwise_sums`; the ensemble's ``_aggregates`` calls its kernel).
 * Python's ``sum()`` over a list of floats: Neumaier's compensated summation in Python >= 3.12
   (``bltinmodule.c``; Neumaier 1974, Z. angew. Math. Mech. 54) (:func:`compensated_sums`).
 
@@ -65,6 +66,12 @@ def _pairwise(a, lo, n):
     recursive functions badly)."""
     if n <= _BLOCK:
         return _block(a, lo, n)
+    return _halves(a, lo, n)
+
+
+@njit(cache=True)
+def _halves(a, lo, n):
+    """_pairwise beyond one block, kept apart so that _pairwise stays small."""
     depth = 2 * (64 + 1)
     node_lo = np.empty(depth, np.int64)
     node_n = np.empty(depth, np.int64)
@@ -108,47 +115,30 @@ def pairwise_sums(x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _group_rows(x, members, offsets, out, buf):
-    for r in range(x.shape[0]):
-        for g in range(offsets.size - 1):
-            count = offsets[g + 1] - offsets[g]
-            for c in range(count):
-                buf[c] = x[r, members[offsets[g] + c]]
-            out[r, g] = _pairwise(buf, 0, count)
-
-
-def group_sums(x: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
-    """``x[r, group].sum()`` for every run r and each group (allies' indices, in order) as
-    numpy sums the group's values gathered into one contiguous row: [runs, groups]. A group's
-    mean is its sum over its size (numpy's ``mean``)."""
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    members = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
-    offsets = np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
-    out = np.empty((x.shape[0], len(groups)))
-    _group_rows(x, members, offsets, out, np.empty(max(1, members.size)))
-    return out
+def _compensated(x):
+    """Python's sum() of the floats of a 1-d array."""
+    n = x.size
+    if n == 0:
+        return 0.0
+    total = x[0]  # sum() starts from the integer 0: 0 + x0 is x0 exactly
+    c = 0.0
+    for k in range(1, n):
+        v = x[k]
+        t = total + v
+        if abs(total) >= abs(v):
+            c += (total - t) + v
+        else:
+            c += (v - t) + total
+        total = t
+    if c != 0.0 and np.isfinite(c):
+        total += c
+    return total
 
 
 @njit(cache=True)
 def _compensated_rows(x, out):
     for r in range(x.shape[0]):
-        n = x.shape[1]
-        if n == 0:
-            out[r] = 0.0
-            continue
-        total = x[r, 0]  # sum() starts from the integer 0: 0 + x0 is x0 exactly
-        c = 0.0
-        for k in range(1, n):
-            v = x[r, k]
-            t = total + v
-            if abs(total) >= abs(v):
-                c += (total - t) + v
-            else:
-                c += (v - t) + total
-            total = t
-        if c != 0.0 and np.isfinite(c):
-            total += c
-        out[r] = total
+        out[r] = _compensated(x[r])
 
 
 def compensated_sums(x: np.ndarray) -> np.ndarray:

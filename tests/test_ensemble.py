@@ -20,7 +20,7 @@ from scipy import stats
 from sim.ensemble import Streams, parameter_matrix, run_fast, simulate
 from sim.loading import load_scenario, shipped_scenarios
 from sim.outcomes import MAIN_OUTCOMES
-from sim.ordered_sums import compensated_sums, group_sums, pairwise_sums, weighted_sums
+from sim.ordered_sums import compensated_sums, pairwise_sums, weighted_sums
 from sim.parameters import draw_parameters
 from sim.rules import credibility
 from sim.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
@@ -75,20 +75,6 @@ def test_reductions_are_numpys_and_pythons(n):
         assert np.concatenate([compensated_sums(y[i:i + 1]) for i in range(len(y))]).tobytes() == want.tobytes()
         assert np.concatenate([pairwise_sums(y[i:i + 1]) for i in range(len(y))]).tobytes() \
             == np.ascontiguousarray(y).sum(axis=-1).tobytes()
-
-
-def test_group_sums_are_numpys():
-    """Sums over groups of allies (for the means over the eastern flank, the frontline, ...)
-    as numpy sums the group's values of one run's 1-d array."""
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal((30, 31)) * np.exp(3 * rng.standard_normal((30, 31)))
-    groups = [np.arange(31), np.array([4]), np.sort(rng.choice(31, 9, replace=False)),
-              np.sort(rng.choice(31, 22, replace=False))]
-    got = group_sums(x, groups)
-    for r in range(len(x)):
-        for k, g in enumerate(groups):
-            assert got[r, k] == x[r][g].sum()
-            assert (got[r, k] / g.size) == x[r][g].mean()
 
 
 def test_compensated_sum_keeps_what_the_plain_sum_loses():

@@ -106,6 +106,9 @@ PNG_METADATA = {"Software": None}
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}
 
 
+LAYOUT_IN_DRAW = True  # see savefig; False: matplotlib's own way (the tests compare the two)
+
+
 def save_figure(fig, stem: Path) -> list[Path]:
     """Write ``stem.png`` (300 dpi) and ``stem.pdf`` (TrueType fonts embedded) without any
     timestamp or software version, so that regenerating gives identical bytes; close ``fig``.
@@ -116,8 +119,39 @@ def save_figure(fig, stem: Path) -> list[Path]:
         with report_style():  # savefig reads pdf.fonttype and the like at save time
             for path, options in ((png, {"dpi": 300, "metadata": PNG_METADATA}), (pdf, {"metadata": PDF_METADATA})):
                 buffer = io.BytesIO()
-                fig.savefig(buffer, format=path.suffix[1:], **options)
+                savefig(fig, buffer, format=path.suffix[1:], **options)
                 write_atomic(path, buffer.getvalue())
     finally:
         plt.close(fig)
     return [png, pdf]
+
+
+def savefig(fig, target, **options) -> None:
+    """``fig.savefig(target, **options)``, drawing the figure once instead of twice.
+
+    With a layout engine (constrained layout, the report's), matplotlib's savefig draws the
+    figure twice: once without output to lay it out for the target's renderer (Agg at 300 dpi,
+    or the PDF backend), then again to render it. Here the layout is done at the start of the
+    one drawing that renders, with the same renderer: the same layout, the same bytes (compared
+    with matplotlib's way in tests/test_report.py), a fifth less time per figure."""
+    engine = fig.get_layout_engine()
+    if not LAYOUT_IN_DRAW or engine is None or not fig.axes:
+        fig.savefig(target, **options)
+        return
+    draw = fig.draw
+
+    def draw_laid_out(renderer):
+        try:
+            engine.execute(fig)  # as Figure.draw does it
+        except ValueError:
+            pass
+        return draw(renderer)
+
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)  # no engine: savefig draws once (and lays out nothing itself)
+    fig.draw = draw_laid_out  # the canvas draws the figure through this
+    try:
+        fig.savefig(target, **options)
+    finally:
+        del fig.draw
+        fig.set_layout_engine(engine)

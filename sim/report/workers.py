@@ -70,19 +70,10 @@ _RES = None
 def _init(res) -> None:
     global _RES
     _RES = res
-    if os.environ.get("REPORT_TRACE"):
-        import sys, time
-        print(f"TRACE {os.getpid()} init {time.time():.2f}", file=sys.stderr)
 
 
 def _call(fn: Callable, args: tuple) -> Any:
-    import sys, time
-    t = time.time()
-    try:
-        return fn(_RES, *args)
-    finally:
-        if os.environ.get("REPORT_TRACE"):
-            print(f"TRACE {os.getpid()} {fn.__name__} {args[1:2]} start {t:.2f} end {time.time():.2f} dur {time.time()-t:.2f}", file=sys.stderr)
+    return fn(_RES, *args)
 
 
 # ---- in the report's process ----------------------------------------------------------------------
