@@ -47,7 +47,7 @@ from sim import outcomes
 from sim.calibration import load_world, pairwise_distance_km
 from sim.events import HAZARD_STREAM
 from sim.model import _initial_state, draw_layout
-from sim.ordered_sums import _compensated, _pairwise, compensated_sums, weighted_sums
+from sim.ordered_sums import _compensated, _pairwise, compensated_sums, padded, weighted_sums
 from sim.parameters import (
     SECTION_PARAMETERS,
     _event_prior_fields,
@@ -369,8 +369,9 @@ class _Batch:
         self.rep_ally = self._reputation(distance, pb.reputation_weight, pb.similarity_range_km)
         self.rep_adv = self._reputation(distance, pd.reputation_weight, pb.similarity_range_km)
         # the model's proximity exp(-d_ij / range) with a zero diagonal
-        self.proximity = np.ascontiguousarray(np.exp(-pairwise.T[None, :, :] / pa.solidarity_range_km[:, None, None]))
-        self.proximity[:, np.arange(n), np.arange(n)] = 0.0
+        proximity = np.exp(-pairwise.T[None, :, :] / pa.solidarity_range_km[:, None, None])
+        proximity[:, np.arange(n), np.arange(n)] = 0.0
+        self.proximity = padded(proximity)
 
         # The month's evidence (model.Evidence), one array so that it is cleared at once and
         # the sums read by allies (first four) and by Russia (next two) are slices.

@@ -161,7 +161,9 @@ def _weighted_rows(m, v, out, terms, nonzero):
     evidence is mostly so sparse. Rows with at least half their terms nonzero (the proximity
     sums) take every term, exactly as numpy does."""
     K, R, n = v.shape
-    lanes = np.empty((_LANES, n))
+    P = m.shape[2]  # observers, padded: whole vectors of SIMD lanes in the dense loops
+    lanes = np.empty((_LANES, P))
+    acc = np.empty(P)
     stop = n - n % _LANES
     for r in range(R):  # runs outer: a run's matrix stays in cache for its k vectors
         for k in range(K):
@@ -200,20 +202,22 @@ def _weighted_rows(m, v, out, terms, nonzero):
             elif 2 * count >= n:  # dense enough: every term, numpy's running sums from the first
                 for lane in range(_LANES):
                     w = row[lane]
-                    for i in range(n):
+                    for i in range(P):
                         lanes[lane, i] = m[r, lane, i] * w
                 for j in range(_LANES, stop):
                     w = row[j]
                     lane = j % _LANES
-                    for i in range(n):
+                    for i in range(P):
                         lanes[lane, i] += m[r, j, i] * w
-                for i in range(n):
-                    res[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
+                for i in range(P):
+                    acc[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
                               + ((lanes[4, i] + lanes[5, i]) + (lanes[6, i] + lanes[7, i])))
                 for j in range(stop, n):
                     w = row[j]
-                    for i in range(n):
-                        res[i] += m[r, j, i] * w
+                    for i in range(P):
+                        acc[i] += m[r, j, i] * w
+                for i in range(n):
+                    res[i] = acc[i]
             else:
                 lanes[:, :] = 0.0
                 tail = count
@@ -241,11 +245,23 @@ def weighted_sums(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     ``(M * v[..., None, :]).sum(axis=-1)`` for one run's [n, n] matrix M (the model's
     ``credibility.received_evidence`` and proximity sums).
 
-    ``m`` is [runs, n, n] with ``m[r, j, i]`` = M_ij of run r (a target j's weights for every
-    observer i, contiguous); it must be non-negative (reputation and proximity weights are).
-    ``v`` is [k, runs, n]; the result [k, runs, n]."""
+    ``m`` is [runs, n, p] with ``m[r, j, i]`` = M_ij of run r (a target j's weights for every
+    observer i, contiguous), p >= n: observers past n are padding (zeros), which lets the
+    dense loops run in whole SIMD vectors (:func:`padded`). It must be non-negative
+    (reputation and proximity weights are). ``v`` is [k, runs, n]; the result [k, runs, n]."""
+    if m.shape[1] != v.shape[-1] or m.shape[2] < m.shape[1]:
+        raise ValueError(f"weights {m.shape} do not fit vectors {v.shape}")
     v = np.ascontiguousarray(v, dtype=np.float64)
     out = np.empty(v.shape)
     n = v.shape[-1]
     _weighted_rows(np.ascontiguousarray(m, dtype=np.float64), v, out, np.empty(n), np.empty(n, np.int64))
+    return out
+
+
+def padded(m: np.ndarray, width: int = 4) -> np.ndarray:
+    """[runs, n, n] weights as :func:`weighted_sums` runs fastest on dense vectors: each row
+    padded with zeros to a multiple of ``width`` observers (4 doubles: one AVX2 vector)."""
+    R, n, _ = m.shape
+    out = np.zeros((R, n, -(-n // width) * width))
+    out[:, :, :n] = m
     return out

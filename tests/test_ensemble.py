@@ -20,7 +20,7 @@ from scipy import stats
 from sim.ensemble import Streams, parameter_matrix, run_fast, simulate
 from sim.loading import load_scenario, shipped_scenarios
 from sim.outcomes import MAIN_OUTCOMES
-from sim.ordered_sums import compensated_sums, pairwise_sums, weighted_sums
+from sim.ordered_sums import compensated_sums, padded, pairwise_sums, weighted_sums
 from sim.parameters import draw_parameters
 from sim.rules import credibility
 from sim.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
@@ -99,6 +99,8 @@ def test_weighted_sums_are_the_rules(n, nonzero):
         k = n if nonzero == "all" else min(nonzero, n) if r % 2 else min(nonzero, 2, n)
         v[r, rng.choice(n, k, replace=False)] = rng.random(k) * 5
     got = weighted_sums(np.transpose(m, (0, 2, 1)), np.stack([v, v[::-1]]))
+    # observers padded with zeros to whole SIMD vectors: the same sums
+    assert weighted_sums(padded(np.transpose(m, (0, 2, 1))), np.stack([v, v[::-1]])).tobytes() == got.tobytes()
     for r in range(R):
         for k, vec in enumerate((v[r], v[R - 1 - r])):
             want = credibility.received_evidence(vec[None, :], m[r])
