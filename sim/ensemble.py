@@ -397,8 +397,15 @@ class _Batch:
         self.threat_ratio = np.ones(R)
         self.protection_spending = pp.protection_value[:, None] * self.start_spending
         # Per-run parameters used every month against [runs, allies] arrays, stored full size:
-        # numpy's loops run several times faster on equal shapes than on [runs, 1] broadcasts.
+        # numpy's loops run twice as fast or more on equal shapes as on [runs, 1] broadcasts
+        # (where a rule does more with the parameter alone, e.g. a log, it stays [runs, 1])
         self.forgetting = per_run(pb.forgetting[:, None])[None]
+        self.full = SimpleNamespace(**{name: per_run(values[:, None]) for name, values in (
+            ("solidarity", pl.solidarity), ("europe_response_steepness", pd.europe_response_steepness),
+            ("threat_sensitivity", pa.threat_sensitivity), ("pledge_target", pa.pledge_target),
+            ("adjustment_speed", pa.adjustment_speed), ("probe_gain", pd.probe_gain), ("probe_cost", pd.probe_cost),
+            ("incursion_gain", pd.incursion_gain), ("incursion_cost", pd.incursion_cost),
+            ("weight_rhetoric", pb.weight_rhetoric))})
         self._received_h, self._received_f = np.empty((3, R, n)), np.empty((3, R, n))
         self.solidarity_spending = pa.solidarity_value[:, None] * self.start_spending
         # runs whose troops or hubs changed: US effectiveness depends on those only
@@ -631,7 +638,7 @@ class _Batch:
     def _restate_policy(self) -> None:
         """Phase 2b (Patron.restate_policy). Adding zero changes no sum, so all-zero terms are
         skipped."""
-        w = self.pb.weight_rhetoric[:, None]
+        w = self.full.weight_rhetoric
         if self.strictness.any():
             ws = w * self.strictness
             self.dir_f += ws
@@ -767,13 +774,13 @@ class _Batch:
                 self.us_protection[changed] = self._us_protection(changed)
         self._posture_changed[:] = False
         # the true solidarity (a parameter), not the allies' belief in it
-        in_reach = self.usable + self.pl.solidarity[:, None] * self.usable_in_reach
+        in_reach = self.usable + self.full.solidarity * self.usable_in_reach
         usable_force = self.adv_cap * (1.0 - self.absorption)
         russian = (usable_force * self.threat_multiplier)[:, None] * self.exposure
         balance = in_reach / np.maximum(russian, 1e-9)
         pd = self.pd
         self.europe_response = deterrence.europe_response(balance, pd.europe_response_midpoint[:, None],
-                                                          pd.europe_response_steepness[:, None])
+                                                          self.full.europe_response_steepness)
         self.threat_ratio = usable_force * self.threat_multiplier / self.usable0
 
     def _set_spending(self, year: float) -> None:
@@ -784,12 +791,12 @@ class _Batch:
         s_in = spending.spill_in(self.private_share, self.cred, self.us_protection, self.sol,
                                  self.european_protection)
         alpha = spending.threatened_alpha(self.alpha0, self.threat_ratio[:, None], self.exposure,
-                                          pa.threat_sensitivity[:, None])
+                                          self.full.threat_sensitivity)
         q = spending.best_response(self.gdp, s_in, alpha)
-        floor = spending.pledge_floor(self.start_share, pa.pledge_target[:, None], year, self.start_year,
+        floor = spending.pledge_floor(self.start_share, self.full.pledge_target, year, self.start_year,
                                       pa.pledge_year[:, None])
         target = spending.target_share(100.0 * q / self.gdp, floor, self.complies, self.deal_floor, self.ceiling)
-        self.share = spending.adjust_share(self.share, target, pa.adjustment_speed[:, None], pa.max_ramp[:, None])
+        self.share = spending.adjust_share(self.share, target, self.full.adjustment_speed, pa.max_ramp[:, None])
 
     # ---- Russia's move ----------------------------------------------------------------------
     def _choose_move(self, u: np.ndarray):
@@ -797,8 +804,8 @@ class _Batch:
         pd = self.pd
         r = deterrence.believed_response(self.ru_belief, self.us_effectiveness, self.europe_response)
         probe_u, inc_u = deterrence.move_utilities(
-            r, probe_gain=pd.probe_gain[:, None], probe_cost=pd.probe_cost[:, None],
-            incursion_gain=pd.incursion_gain[:, None], incursion_cost=pd.incursion_cost[:, None])
+            r, probe_gain=self.full.probe_gain, probe_cost=self.full.probe_cost,
+            incursion_gain=self.full.incursion_gain, incursion_cost=self.full.incursion_cost)
         probs = deterrence.move_probabilities(probe_u, inc_u, pd.inaction_utility, pd.logit_temperature)
         draw = u[:, self.layout["move"].start]
         # draw_choice picks the first k with cum P_k > u; cum P_0 = P_0, so a run whose draw is
