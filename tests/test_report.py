@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import shutil
 import subprocess
@@ -26,7 +28,9 @@ from sim.cli import main
 from sim.report import ReportInputError, build_report, compare
 from sim.report import data as D
 from sim.report import figures as F
+from sim.report import style as S
 from sim.report import tables as T
+from sim.report.workers import WorkerCrash
 from sim.report.figures import MAX_HEIGHT, TILE_GRID
 from sim.report.style import ARM_COLOURS, FALLBACK_COLOURS, SCENARIO_COLOURS, scenario_colours
 from sim.report.tables import latex_escape
@@ -78,7 +82,7 @@ def combined(run_folders, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def report(combined) -> Path:
-    return build_report(combined, odds=ODDS_EXAMPLE)
+    return build_report(combined, odds=ODDS_EXAMPLE, workers=2)  # figures drawn in two processes
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -116,6 +120,52 @@ def test_regenerating_gives_byte_identical_files(combined, report, tmp_path):
     assert first.keys() == second.keys()
     changed = [name for name in first if first[name] != second[name]]
     assert not changed, f"files that changed on regeneration: {changed}"
+
+
+def _same_files(a: dict[str, bytes], b: dict[str, bytes]) -> None:
+    assert a.keys() == b.keys()
+    changed = [name for name in a if a[name] != b[name]]
+    assert not changed, f"files that differ: {changed}"
+
+
+def _copy_of(folder: Path, tmp_path: Path) -> Path:
+    """The results in another place under the same name (the page names the folder)."""
+    return shutil.copytree(folder, tmp_path / folder.name, ignore=shutil.ignore_patterns("report"))
+
+
+def test_figures_drawn_in_parallel_are_the_bytes_drawn_one_by_one(combined, report, tmp_path):
+    serial = build_report(_copy_of(combined, tmp_path), odds=ODDS_EXAMPLE, workers=1)
+    _same_files(_files(serial), _files(report))
+
+
+def test_drawing_once_per_file_gives_matplotlibs_bytes(combined, report, tmp_path, monkeypatch):
+    """save_figure lays a figure out in the drawing that renders it, not in a drawing of its own
+    before it as matplotlib's savefig does: the files must not change."""
+    monkeypatch.setattr(S, "LAYOUT_IN_DRAW", False)
+    plain = build_report(_copy_of(combined, tmp_path), odds=ODDS_EXAMPLE, workers=1)
+    _same_files(_files(plain), _files(report))
+
+
+def _crash(res, out, name, *args):
+    """A worker that dies halfway through writing a figure."""
+    if multiprocessing.parent_process() is None:
+        raise RuntimeError("meant to run in a worker process")
+    (out / f".{name}.png.{os.getpid()}.part").write_bytes(b"\x89PNG half a figure")
+    os._exit(1)
+
+
+def test_a_worker_that_dies_leaves_no_half_written_file(combined, tmp_path, monkeypatch):
+    monkeypatch.setattr(F, "fan_charts", _crash)
+    folder = _copy_of(combined, tmp_path)
+    with pytest.raises(WorkerCrash, match="died"):
+        build_report(folder, workers=2)
+    files = [p for p in (folder / "report").rglob("*") if p.is_file()]
+    assert not [p for p in files if p.name.startswith(".")], "temporary files left behind"
+    for p in files:  # figures the other worker finished are whole
+        if p.suffix == ".png":
+            assert p.read_bytes().endswith(b"IEND\xaeB`\x82"), p
+        if p.suffix == ".pdf":
+            assert p.read_bytes().rstrip().endswith(b"%%EOF"), p
 
 
 def test_tables_have_units_runs_and_intervals(report):
@@ -279,6 +329,10 @@ def test_cli_report_and_bad_input(combined, tmp_path, capsys):
     assert main(["report", str(combined), "--odds", str(bad)]) == 2
     assert "line 2: price 'high' is not a number" in capsys.readouterr().err
     assert main(["compare", str(combined), str(tmp_path / "missing"), "--out", str(tmp_path / "c")]) == 2
+    for command in (["report", str(combined)], ["compare", str(combined), "--out", str(tmp_path / "c")]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*command, "--workers", "0"])
+        assert exit_.value.code == 2 and "--workers" in capsys.readouterr().err
 
 
 def test_odds_beside_simulated_probabilities(report):
@@ -379,7 +433,7 @@ def arms_report(arms_sweep) -> tuple[Path, dict[str, list[str]]]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(F, "_save", checked)
         mp.setattr(F, "FAN_TOPICS", tuple(t for t in F.FAN_TOPICS if t[0] == "fan_deals"))
-        report = build_report(arms_sweep)
+        report = build_report(arms_sweep, workers=1)  # in this process, where _save is checked
     return report, problems
 
 
@@ -404,6 +458,7 @@ def test_arms_report_opens_with_the_paired_comparisons(arms_report):
 
 def test_arms_report_figures_fit_the_page(arms_report):
     report, problems = arms_report
+    assert len(problems) >= 8, f"every figure checked as it is saved, not only {sorted(problems)}"
     assert not {k: v for k, v in problems.items() if v}, "text past an edge, or overlapping titles or tick labels"
     for png in (report / "figures").glob("*.png"):
         height = int.from_bytes(png.read_bytes()[20:24], "big")
