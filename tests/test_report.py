@@ -146,10 +146,14 @@ def test_drawing_once_per_file_gives_matplotlibs_bytes(combined, report, tmp_pat
     _same_files(_files(plain), _files(report))
 
 
+_FAN_CHARTS = F.fan_charts
+
+
 def _crash(res, out, name, *args):
-    """A worker that dies halfway through writing a figure."""
+    """A worker that dies halfway through writing a figure (in the report's own process, which
+    draws too, the figure is drawn)."""
     if multiprocessing.parent_process() is None:
-        raise RuntimeError("meant to run in a worker process")
+        return _FAN_CHARTS(res, out, name, *args)
     (out / f".{name}.png.{os.getpid()}.part").write_bytes(b"\x89PNG half a figure")
     os._exit(1)
 

@@ -60,6 +60,7 @@ class Results:
     group_parts: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # group -> (scenario, arm)
     compare: list[tuple[str, str]] = field(default_factory=list)  # the experiment's compare pairs (a, b)
     differences: pd.DataFrame | None = None  # summary/differences, when current (see read_differences)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # what is worked out once (runs as read)
 
     @property
     def reference(self) -> str | None:
@@ -78,8 +79,10 @@ class Results:
     def n_series_runs(self, group: str) -> int:
         if "group" not in self.series:  # a sweep that kept no monthly series
             return 0
-        rows = self.series[self.series["group"] == group]
-        return len(rows.drop_duplicates(list(KEYS)))
+        if "series_runs" not in self.memo:  # runs (KEYS) with monthly rows, by group
+            runs = self.series.drop_duplicates([*KEYS, "group"])
+            self.memo["series_runs"] = runs["group"].value_counts().to_dict()
+        return int(self.memo["series_runs"].get(group, 0))
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -455,12 +458,15 @@ def paired(res: Results, group: str, name: str, ref: str | None = None) -> tuple
     """
     ref = res.reference if ref is None else ref
     cols = ["replication", "seed"] if "seed" in res.runs else ["replication"]
-    a = res.runs.loc[res.runs["group"] == group, [*cols, name]]
-    b = res.runs.loc[res.runs["group"] == ref, [*cols, name]]
-    both = a.merge(b, on=cols, suffixes=("", "_ref")).dropna()
-    if len(both) >= 2:
-        return mean(both[name].to_numpy(float) - both[f"{name}_ref"].to_numpy(float)), True
-    x, y = a[name].dropna().to_numpy(float), b[name].dropna().to_numpy(float)
+    rows_a, rows_b = _pairs(res, group, ref, cols)
+    values = res.runs[name].to_numpy(float)
+    x, y = values[rows_a], values[rows_b]
+    both = ~(np.isnan(x) | np.isnan(y))
+    if both.sum() >= 2:
+        return mean(x[both] - y[both]), True
+    a = res.runs.loc[res.runs["group"] == group, name]
+    b = res.runs.loc[res.runs["group"] == ref, name]
+    x, y = a.dropna().to_numpy(float), b.dropna().to_numpy(float)
     if x.size < 2 or y.size < 2:
         return Estimate(math.nan, math.nan, math.nan, 0), False
     va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
@@ -469,6 +475,21 @@ def paired(res: Results, group: str, name: str, ref: str | None = None) -> tuple
     dof = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1)) if se > 0 else 1.0
     half = float(stats.t.ppf(0.975, dof) * se)
     return Estimate(d, d - half, d + half, int(min(x.size, y.size))), False
+
+
+def _pairs(res: Results, group: str, ref: str, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``res.runs`` of the runs of ``group`` and ``ref`` that pair up on ``cols``,
+    pair by pair in the order of ``a.merge(b, on=cols)`` (pairs with a key missing left out):
+    worked out once per two groups, for every outcome."""
+    key = ("pairs", group, ref, tuple(cols))
+    if key not in res.memo:
+        at = np.arange(len(res.runs))
+        in_a, in_b = (res.runs["group"] == group).to_numpy(), (res.runs["group"] == ref).to_numpy()
+        a = res.runs.loc[in_a, cols].assign(_row_a=at[in_a])
+        b = res.runs.loc[in_b, cols].assign(_row_b=at[in_b])
+        both = a.merge(b, on=cols).dropna(subset=cols)
+        res.memo[key] = both["_row_a"].to_numpy(), both["_row_b"].to_numpy()
+    return res.memo[key]
 
 
 # ---- the experiment's compare pairs ---------------------------------------------------------------

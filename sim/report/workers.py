@@ -1,10 +1,10 @@
 """Drawing the report's figures in several processes.
 
 Each figure function (``fn(res, *args)`` of :mod:`sim.report.figures`) draws and saves its own
-figures, so they can run side by side: in worker processes that hold a copy of the results, or
-one after the other in this process (``workers=1``). Either way a figure's files are the same
-bytes (each is drawn the same way, from the same numbers, in a fresh figure), and the report
-takes the results in the order it asked for them, never in the order they finished.
+figures, so they can run side by side: in this process and worker processes that hold a copy of
+the results, or one after the other in this process (``workers=1``). Either way a figure's files
+are the same bytes (each is drawn the same way, from the same numbers, in a fresh figure), and
+the report takes the results in the order it asked for them, never in the order they finished.
 
 Workers are forked from a fork server that has imported the report's modules once ('spawn'
 where there is no fork server): not forked from this process, whose threads (pyarrow's, after
@@ -16,6 +16,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -90,40 +92,119 @@ class _Done:
 
 
 class Drawer:
-    """``draw(fn, *args)`` runs ``fn(res, *args)`` and returns a handle whose ``result()`` is
-    what ``fn`` returned (or raises what it raised). With one worker, at once in this process;
-    with more, in worker processes, all started when the first call is made. Use as a context
-    manager: on leaving, every worker has finished (after an error, pending calls are
-    cancelled and running ones awaited, so that no worker is still writing)."""
+    """``draw(fn, *args)`` asks for ``fn(res, *args)`` and returns a handle whose ``result()`` is
+    what ``fn`` returned (or raises what it raised).
+
+    With one worker each call runs at once, in this process. With ``workers`` = n > 1, n
+    processes share the calls: this one and n - 1 worker processes. A thread hands the calls,
+    in the order asked, to the workers one at a time each (the first call starts them); from the
+    first ``result()`` on, this process takes calls from the other end of the queue itself,
+    until none is left. All calls are asked for before the first result is taken.
+
+    Use as a context manager: on leaving, every worker has finished (after an error, calls not
+    started are dropped and running ones awaited, so that no worker is still writing)."""
 
     def __init__(self, res, workers: int):
         self.res, self.workers = res, workers
+        self.tasks: list[tuple[Callable, tuple]] = []
+        self.queue: deque[int] = deque()      # calls not yet started, by index into tasks
+        self.results: dict[int, Any] = {}     # calls made in this process
+        self.futures: dict[int, cf.Future] = {}  # calls handed to the workers
+        self.error: BaseException | None = None  # of the thread handing out calls
+        self.closed = self.stop = False
+        self.cond = threading.Condition()
         self.pool: cf.ProcessPoolExecutor | None = None
+        self.feeder: threading.Thread | None = None
 
     def __call__(self, fn: Callable, *args):
         if self.workers <= 1:
             return _Done(fn(self.res, *args))
-        if self.pool is None:
-            self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_init,
+        with self.cond:
+            if self.closed:
+                raise RuntimeError("every figure is asked for before the first is taken")
+            self.tasks.append((fn, args))
+            self.queue.append(len(self.tasks) - 1)
+            self.cond.notify_all()
+        if self.feeder is None:
+            self.pool = cf.ProcessPoolExecutor(self.workers - 1, mp_context=_context(), initializer=_init,
                                                initargs=(self.res,))
-        return _Handle(self.pool.submit(_call, fn, args))
+            self.feeder = threading.Thread(target=self._feed, name="report-workers", daemon=True)
+            self.feeder.start()
+        return _Handle(self, len(self.tasks) - 1)
+
+    def _feed(self) -> None:
+        """In a thread: calls from the front of the queue to the workers, one per worker at a
+        time (a call queued in a worker could not be taken back by this process)."""
+        running: set[cf.Future] = set()
+        try:
+            while True:
+                with self.cond:
+                    while not (self.queue or self.closed or self.stop):
+                        self.cond.wait()
+                    if self.stop or not self.queue:
+                        return
+                    i = self.queue.popleft()
+                future = self.pool.submit(_call, *self.tasks[i])  # the first starts the workers
+                with self.cond:
+                    self.futures[i] = future
+                    self.cond.notify_all()
+                running.add(future)
+                if len(running) >= self.workers - 1:
+                    _, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+        except BaseException as err:  # noqa: BLE001 - handed to the report's thread
+            with self.cond:
+                self.error = err
+                self.cond.notify_all()
+
+    def _help(self) -> None:
+        """Make calls in this process, from the back of the queue, until none is left."""
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        while True:
+            with self.cond:
+                if self.stop or self.error is not None or not self.queue:
+                    return
+                i = self.queue.pop()
+            fn, args = self.tasks[i]
+            value = fn(self.res, *args)
+            with self.cond:
+                self.results[i] = value
+                self.cond.notify_all()
+
+    def _result(self, i: int):
+        self._help()
+        with self.cond:
+            while i not in self.results and i not in self.futures and self.error is None:
+                self.cond.wait()
+            if i in self.results:
+                return self.results[i]
+            future = self.futures.get(i)
+            error = self.error
+        try:
+            if future is None:
+                raise error
+            return future.result()
+        except cf.process.BrokenProcessPool as err:
+            raise WorkerCrash(f"a report worker process died while drawing ({err}); no figure is left "
+                              "half-written: run the report again (--workers 1 draws in one process)") from None
 
     def __enter__(self) -> Drawer:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        with self.cond:
+            self.stop = True
+            self.cond.notify_all()
+        if self.feeder is not None:
+            self.feeder.join()
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=exc_type is not None)
-            self.pool = None
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Handle:
-    def __init__(self, future: cf.Future):
-        self.future = future
+    def __init__(self, drawer: Drawer, index: int):
+        self.drawer, self.index = drawer, index
 
     def result(self):
-        try:
-            return self.future.result()
-        except cf.process.BrokenProcessPool as err:
-            raise WorkerCrash(f"a report worker process died while drawing ({err}); no figure is left "
-                              "half-written: run the report again (--workers 1 draws in one process)") from None
+        return self.drawer._result(self.index)
