@@ -47,7 +47,7 @@ from sim import outcomes
 from sim.calibration import load_world, pairwise_distance_km
 from sim.events import HAZARD_STREAM
 from sim.model import _initial_state, draw_layout
-from sim.ordered_sums import _compensated, _pairwise, compensated_sums, padded, weighted_sums
+from sim.ordered_sums import RUN_BLOCK, _compensated_across, _tree_across, compensated_sums, padded, weighted_sums
 from sim.parameters import (
     SECTION_PARAMETERS,
     _event_prior_fields,
@@ -389,8 +389,6 @@ class _Batch:
         groups["western"] = ~groups["eastern_flank"]
         self.groups = {g: np.flatnonzero(m) for g, m in groups.items()}
         self._agg = np.empty((R, len(_AGG)))
-        self._agg_terms = np.empty((n, _AGG_TERMS))
-        self._agg_buf = np.empty(n)
         self.series: dict[str, np.ndarray] = {}
 
         self.usable0 = self.adv_cap * (1.0 - self.absorption)
@@ -883,7 +881,7 @@ class _Batch:
         agg = self._agg
         _aggregates(self.cred, self.ru_belief, self.strategy, self.share, self.gdp, self.cap, self.dep,
                     self.usable, self.holds, self.complies, self.pa.pledge_target, 2.0 - 1e-9,
-                    g["eastern_flank"], g["frontline"], g["western"], agg, self._agg_terms, self._agg_buf)
+                    g["eastern_flank"], g["frontline"], g["western"], agg)
         self.n_deals = agg[:, _AGG["deals"]]
         self.last_share_with_deal = self.n_deals / n
         self.last_share_complying = agg[:, _AGG["complying"]] / n
@@ -1001,74 +999,74 @@ _AGG = {name: k for k, name in enumerate((
 ))}
 
 
-@njit(cache=True)
-def _group_sum(values, group, buf):
-    """values[group].sum() as numpy sums the gathered values (pairwise)."""
-    for c in range(group.size):
-        buf[c] = values[group[c]]
-    return _pairwise(buf, 0, group.size)
+@njit(cache=True, inline="always")
+def _group_across(values, members, r0, nb, group, res, lanes, out, column):
+    """out[r, column] = values[r, members].sum() (numpy's order) for the block's runs."""
+    for c in range(members.size):
+        for b in range(nb):
+            group[c, b] = values[r0 + b, members[c]]
+    _tree_across(group, members.size, res, lanes)
+    for b in range(nb):
+        out[r0 + b, column] = res[b]
 
 
 @njit(cache=True)
 def _aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, pledge, two_pct,
-                eastern, frontline, western, out, terms, buf):
+                eastern, frontline, western, out):
     """Per run, what ``outcomes.snapshot`` and ``Recorder.record`` take of the allies: sums in
-    numpy's pairwise order (the eight over every ally side by side, so that their chains of
-    additions overlap; each keeps its own order), sums over groups, counts (integers: exact
-    in any order) and Python's compensated sum of usable capability. Products are the model's
-    (``gdp * share``, ``gdp * dep``, ``gdp * autonomy`` with autonomy 1.0 or 0.0)."""
+    numpy's pairwise order over every ally and over groups, counts (integers: exact in any
+    order) and Python's compensated sum of usable capability. Products are the model's
+    (``gdp * share``, ``gdp * dep``, ``gdp * autonomy`` with autonomy 1.0 or 0.0). Runs go in
+    blocks of RUN_BLOCK, each sum kept in its own order (:func:`sim.ordered_sums._tree_across`)."""
     R, n = cred.shape
-    K = terms.shape[1]
-    stop = n - n % 8
-    lanes = np.empty((8, K))
-    for r in range(R):
+    B = RUN_BLOCK
+    K = _AGG_TERMS
+    terms = np.empty((K, n, B))
+    group = np.empty((n, B))
+    lanes = np.empty((8, B))
+    res = np.empty(B)
+    scratch = np.empty(B)
+    for r0 in range(0, R, B):
+        nb = min(B, R - r0)
         for j in range(n):
-            terms[j, 0] = cred[r, j]
-            terms[j, 1] = ru[r, j]
-            terms[j, 2] = gdp[r, j] * share[r, j]
-            terms[j, 3] = gdp[r, j]
-            terms[j, 4] = cap[r, j]
-            terms[j, 5] = usable[r, j]
-            terms[j, 6] = gdp[r, j] * dep[r, j]
-            terms[j, 7] = gdp[r, j] * (1.0 if strat[r, j] == _AUTONOMY else 0.0)
-        if 8 <= n <= 128:
-            for lane in range(8):
+            for b in range(nb):
+                r = r0 + b
+                terms[0, j, b] = cred[r, j]
+                terms[1, j, b] = ru[r, j]
+                terms[2, j, b] = gdp[r, j] * share[r, j]
+                terms[3, j, b] = gdp[r, j]
+                terms[4, j, b] = cap[r, j]
+                terms[5, j, b] = usable[r, j]
+                terms[6, j, b] = gdp[r, j] * dep[r, j]
+                terms[7, j, b] = gdp[r, j] * (1.0 if strat[r, j] == _AUTONOMY else 0.0)
+            for b in range(nb, B):  # a last, partial block: columns past it are ignored
                 for k in range(K):
-                    lanes[lane, k] = terms[lane, k]
-            for j in range(8, stop):
-                lane = j % 8
-                for k in range(K):
-                    lanes[lane, k] += terms[j, k]
-            for k in range(K):
-                out[r, k] = (((lanes[0, k] + lanes[1, k]) + (lanes[2, k] + lanes[3, k]))
-                             + ((lanes[4, k] + lanes[5, k]) + (lanes[6, k] + lanes[7, k])))
-            for j in range(stop, n):
-                for k in range(K):
-                    out[r, k] += terms[j, k]
-        else:
-            for k in range(K):
-                for j in range(n):
-                    buf[j] = terms[j, k]
-                out[r, k] = _pairwise(buf, 0, n)
-        out[r, K] = _group_sum(cred[r], eastern, buf)
-        out[r, K + 1] = _group_sum(cred[r], frontline, buf)
-        out[r, K + 2] = _group_sum(cred[r], western, buf)
-        out[r, K + 3] = _group_sum(ru[r], eastern, buf)
-        deals = complying = collective = autonomy = accommodation = at_2pct = at_pledge = 0.0
-        floor = pledge[r] - 1e-9
-        for j in range(n):
-            choice = strat[r, j]
-            deals += 1.0 if holds[r, j] else 0.0
-            complying += 1.0 if complies[r, j] else 0.0
-            collective += 1.0 if choice == _COLLECTIVE else 0.0
-            autonomy += 1.0 if choice == _AUTONOMY else 0.0
-            accommodation += 1.0 if choice == _ACCOMMODATION else 0.0
-            at_2pct += 1.0 if share[r, j] >= two_pct else 0.0
-            at_pledge += 1.0 if share[r, j] >= floor else 0.0
-        base = K + 4
-        out[r, base], out[r, base + 1], out[r, base + 2] = deals, complying, collective
-        out[r, base + 3], out[r, base + 4], out[r, base + 5], out[r, base + 6] = autonomy, accommodation, at_2pct, at_pledge
-        out[r, base + 7] = _compensated(usable[r])
+                    terms[k, j, b] = 0.0
+        for k in range(K):
+            _tree_across(terms[k], n, res, lanes)
+            for b in range(nb):
+                out[r0 + b, k] = res[b]
+        _group_across(cred, eastern, r0, nb, group, res, lanes, out, K)
+        _group_across(cred, frontline, r0, nb, group, res, lanes, out, K + 1)
+        _group_across(cred, western, r0, nb, group, res, lanes, out, K + 2)
+        _group_across(ru, eastern, r0, nb, group, res, lanes, out, K + 3)
+        column = K + 4
+        _compensated_across(terms[5], n, res, scratch)
+        for b in range(nb):
+            r = r0 + b
+            deals = complying = collective = autonomy = accommodation = at_2pct = at_pledge = 0.0
+            floor = pledge[r] - 1e-9
+            for j in range(n):
+                choice = strat[r, j]
+                deals += 1.0 if holds[r, j] else 0.0
+                complying += 1.0 if complies[r, j] else 0.0
+                collective += 1.0 if choice == _COLLECTIVE else 0.0
+                autonomy += 1.0 if choice == _AUTONOMY else 0.0
+                accommodation += 1.0 if choice == _ACCOMMODATION else 0.0
+                at_2pct += 1.0 if share[r, j] >= two_pct else 0.0
+                at_pledge += 1.0 if share[r, j] >= floor else 0.0
+            out[r, column:column + 8] = (deals, complying, collective, autonomy, accommodation, at_2pct,
+                                         at_pledge, res[b])
 
 
 # ------------------------------------------------------------------------------------------------

@@ -99,6 +99,70 @@ def _halves(a, lo, n):
     return values[0]
 
 
+RUN_BLOCK = 8
+"""Runs summed side by side by the ``_across`` kernels: each run's chain of additions keeps its
+own order, and the runs' chains overlap (in SIMD lanes and in the processor's pipeline)
+instead of waiting on one another."""
+
+
+@njit(cache=True, inline="always")
+def _tree_across(terms, length, res, lanes):
+    """res[b] = numpy's pairwise sum of terms[0:length, b], for every column b at once
+    (``terms`` [>= length, B], ``lanes`` [8, B] scratch)."""
+    B = terms.shape[1]
+    if length > _BLOCK:
+        column = np.empty(length)
+        for b in range(B):
+            for j in range(length):
+                column[j] = terms[j, b]
+            res[b] = _pairwise(column, 0, length)
+        return
+    if length < _LANES:
+        for b in range(B):
+            res[b] = 0.0
+        for j in range(length):
+            for b in range(B):
+                res[b] += terms[j, b]
+        return
+    for lane in range(_LANES):
+        for b in range(B):
+            lanes[lane, b] = terms[lane, b]
+    stop = length - length % _LANES
+    for j in range(_LANES, stop):
+        lane = j % _LANES
+        for b in range(B):
+            lanes[lane, b] += terms[j, b]
+    for b in range(B):
+        res[b] = (((lanes[0, b] + lanes[1, b]) + (lanes[2, b] + lanes[3, b]))
+                  + ((lanes[4, b] + lanes[5, b]) + (lanes[6, b] + lanes[7, b])))
+    for j in range(stop, length):
+        for b in range(B):
+            res[b] += terms[j, b]
+
+
+@njit(cache=True, inline="always")
+def _compensated_across(terms, length, res, c):
+    """res[b] = Python's sum() of terms[0:length, b], for every column b at once (``c`` [B]
+    scratch). Both of Neumaier's corrections are computed and one kept: the same value as
+    the branch takes."""
+    B = terms.shape[1]
+    for b in range(B):
+        res[b] = terms[0, b] if length > 0 else 0.0
+        c[b] = 0.0
+    for j in range(1, length):
+        for b in range(B):
+            total = res[b]
+            v = terms[j, b]
+            t = total + v
+            big = (total - t) + v
+            small = (v - t) + total
+            c[b] += big if abs(total) >= abs(v) else small
+            res[b] = t
+    for b in range(B):
+        if c[b] != 0.0 and np.isfinite(c[b]):
+            res[b] += c[b]
+
+
 @njit(cache=True)
 def _pairwise_rows(x, out):
     for r in range(x.shape[0]):

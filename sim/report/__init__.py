@@ -71,20 +71,28 @@ def _build_in(res: Results, out: Path, fig_dir: Path, tab_dir: Path, odds_file, 
     sweeps = F.sweep_cells(res)
     comparison = compare_odds(res, odds) if odds is not None else None
 
+    # Rough seconds of each figure on the futures report, to share the work out evenly.
+    pages = len(F.pages_of(res, res.groups, F.PANELS_PER_ROW))
+    fan_cost = lambda series: pages * (0.5 + 0.5 * sum(s in res.series for s in series))  # noqa: E731
+
     with Drawer(res, workers) as draw:
         # Every figure is asked for first (drawn meanwhile in the workers, if any), then taken
         # in the order of the page.
-        fans = [draw(F.fan_charts, fig_dir, name, topic, series) for name, topic, series in F.FAN_TOPICS]
-        forests = [draw(F.forest_probabilities, fig_dir), draw(F.forest_means, fig_dir)]
+        fans = [draw(F.fan_charts, fig_dir, name, topic, series, cost=fan_cost(series))
+                for name, topic, series in F.FAN_TOPICS]
+        forests = [draw(F.forest_probabilities, fig_dir, cost=0.8), draw(F.forest_means, fig_dir, cost=1.8)]
         if differences:
-            forests += [draw(F.forest_probabilities, fig_dir, True), draw(F.forest_means, fig_dir, True)]
-        pairs = draw(F.paired_differences, fig_dir, comps)
-        heatmaps = [draw(F.heatmap, fig_dir, scenario, fx, fy, cells) for scenario, fx, fy, cells in sweeps]
-        heatmap_differences = [draw(F.heatmap_differences, fig_dir, comp, sweeps[0][1], sweeps[0][2])
+            forests += [draw(F.forest_probabilities, fig_dir, True, cost=0.8),
+                        draw(F.forest_means, fig_dir, True, cost=1.8)]
+        pairs = draw(F.paired_differences, fig_dir, comps, cost=1.3 if comps else 0.0)
+        heatmaps = [draw(F.heatmap, fig_dir, scenario, fx, fy, cells, cost=2.0) for scenario, fx, fy, cells in sweeps]
+        heatmap_differences = [draw(F.heatmap_differences, fig_dir, comp, sweeps[0][1], sweeps[0][2], cost=2.0)
                                for comp in (D.comparisons(res) if sweeps else []) if comp.scenario is None]
-        sobol = draw(F.sobol_bars, fig_dir)
-        maps = [draw(F.ally_maps_of, fig_dir, i, metric) for i, metric in enumerate(F.ally_map_metrics(res))]
-        odds_figure = draw(F.odds_figure, fig_dir, comparison) if odds is not None else None
+        sobol = draw(F.sobol_bars, fig_dir, cost=1.0 if res.sobol is not None else 0.0)
+        maps = [draw(F.ally_maps_of, fig_dir, i, metric, cost=1.5 * pages)
+                for i, metric in enumerate(F.ally_map_metrics(res))]
+        odds_figure = draw(F.odds_figure, fig_dir, comparison, cost=0.8) if odds is not None else None
+        draw.start()
         first = [T.scenarios_table(res), T.outcomes_table(res), *filter(None, [T.differences_table(res)])]
 
         def add(fig):

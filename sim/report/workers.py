@@ -78,6 +78,10 @@ def _call(fn: Callable, args: tuple) -> Any:
     return fn(_RES, *args)
 
 
+def _ready() -> None:
+    """A call that does nothing: the first one starts the workers."""
+
+
 # ---- in the report's process ----------------------------------------------------------------------
 
 
@@ -96,10 +100,11 @@ class Drawer:
     what ``fn`` returned (or raises what it raised).
 
     With one worker each call runs at once, in this process. With ``workers`` = n > 1, n
-    processes share the calls: this one and n - 1 worker processes. A thread hands the calls,
-    in the order asked, to the workers one at a time each (the first call starts them); from the
-    first ``result()`` on, this process takes calls from the other end of the queue itself,
-    until none is left. All calls are asked for before the first result is taken.
+    processes share the calls: this one and n - 1 worker processes, started by the first call.
+    All calls are asked for, then ``start()`` (or the first ``result()``) puts them in a queue,
+    the costliest (by the ``cost`` given) at its two ends: a thread hands calls from the front
+    to the workers, one at a time each, and from the first ``result()`` on this process takes
+    calls from the back itself, until none is left; the cheapest come last on both sides.
 
     Use as a context manager: on leaving, every worker has finished (after an error, calls not
     started are dropped and running ones awaited, so that no worker is still writing)."""
@@ -107,24 +112,23 @@ class Drawer:
     def __init__(self, res, workers: int):
         self.res, self.workers = res, workers
         self.tasks: list[tuple[Callable, tuple]] = []
+        self.costs: list[float] = []
         self.queue: deque[int] = deque()      # calls not yet started, by index into tasks
         self.results: dict[int, Any] = {}     # calls made in this process
         self.futures: dict[int, cf.Future] = {}  # calls handed to the workers
         self.error: BaseException | None = None  # of the thread handing out calls
-        self.closed = self.stop = False
+        self.started = self.stop = False
         self.cond = threading.Condition()
         self.pool: cf.ProcessPoolExecutor | None = None
         self.feeder: threading.Thread | None = None
 
-    def __call__(self, fn: Callable, *args):
+    def __call__(self, fn: Callable, *args, cost: float = 1.0):
         if self.workers <= 1:
             return _Done(fn(self.res, *args))
-        with self.cond:
-            if self.closed:
-                raise RuntimeError("every figure is asked for before the first is taken")
-            self.tasks.append((fn, args))
-            self.queue.append(len(self.tasks) - 1)
-            self.cond.notify_all()
+        if self.started:
+            raise RuntimeError("every figure is asked for before the drawing starts")
+        self.tasks.append((fn, args))
+        self.costs.append(cost)
         if self.feeder is None:
             self.pool = cf.ProcessPoolExecutor(self.workers - 1, mp_context=_context(), initializer=_init,
                                                initargs=(self.res,))
@@ -132,14 +136,25 @@ class Drawer:
             self.feeder.start()
         return _Handle(self, len(self.tasks) - 1)
 
+    def start(self) -> None:
+        """Queue the calls asked for: by cost, alternately at the front and the back."""
+        with self.cond:
+            if self.started:
+                return
+            order = sorted(range(len(self.tasks)), key=lambda i: -self.costs[i])  # stable
+            self.queue.extend([*order[0::2], *reversed(order[1::2])])
+            self.started = True
+            self.cond.notify_all()
+
     def _feed(self) -> None:
-        """In a thread: calls from the front of the queue to the workers, one per worker at a
-        time (a call queued in a worker could not be taken back by this process)."""
+        """In a thread: start the workers, then hand them calls from the front of the queue, one
+        per worker at a time (a call queued in a worker could not be taken back)."""
         running: set[cf.Future] = set()
         try:
+            self.pool.submit(_ready).result()  # the workers start (and read the results) meanwhile
             while True:
                 with self.cond:
-                    while not (self.queue or self.closed or self.stop):
+                    while not (self.started or self.stop):
                         self.cond.wait()
                     if self.stop or not self.queue:
                         return
@@ -158,9 +173,7 @@ class Drawer:
 
     def _help(self) -> None:
         """Make calls in this process, from the back of the queue, until none is left."""
-        with self.cond:
-            self.closed = True
-            self.cond.notify_all()
+        self.start()
         while True:
             with self.cond:
                 if self.stop or self.error is not None or not self.queue:
