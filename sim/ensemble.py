@@ -1127,6 +1127,20 @@ def _results(res: EnsembleResult) -> list[RunResult]:
     return out
 
 
+def compile_kernels() -> float:
+    """Compile the fast engine's numba kernels now (a two-month batch of two runs), so that the
+    first sweep does not wait for them; they are cached on disk (numba's ``cache=True``, in
+    ``__pycache__``) for every later process. Returns the seconds it took."""
+    import time
+
+    from sim.loading import load_scenario
+
+    started = time.monotonic()
+    spec = load_scenario("status_quo").model_copy(update={"horizon_months": 2})
+    simulate(spec, [1, 2], series=False)
+    return time.monotonic() - started
+
+
 @engine("fast")
 def run_fast(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None,
              *, batch: int = BATCH) -> list[RunResult | RunFailure]:
