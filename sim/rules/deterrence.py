@@ -48,11 +48,13 @@ def move_probabilities(probe_utility, incursion_utility, inaction_utility, tempe
     Column 0 is doing nothing; columns 1..n probes; n+1..2n incursions.
     """
     probe_utility, incursion_utility = np.broadcast_arrays(probe_utility, incursion_utility)
-    nothing = np.broadcast_to(np.asarray(inaction_utility, dtype=float)[..., None],
-                              (*probe_utility.shape[:-1], 1))
-    u = np.concatenate([nothing, probe_utility, incursion_utility], axis=-1)
-    # in place on the new array u: the same operations, without a temporary each
-    np.divide(u, np.asarray(temperature)[..., None], out=u)
+    n = probe_utility.shape[-1]
+    tau = np.asarray(temperature, dtype=float)[..., None]
+    # z = [nothing, probes, incursions] / tau, each part divided straight into its place
+    u = np.empty((*probe_utility.shape[:-1], 1 + 2 * n))
+    np.divide(np.asarray(inaction_utility, dtype=float)[..., None], tau, out=u[..., :1])
+    np.divide(probe_utility, tau, out=u[..., 1:n + 1])
+    np.divide(incursion_utility, tau, out=u[..., n + 1:])
     np.subtract(u, u.max(axis=-1, keepdims=True), out=u)
     np.exp(u, out=u)
     return np.divide(u, u.sum(axis=-1, keepdims=True), out=u)
