@@ -240,14 +240,16 @@ def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
     ordered = values.sort_values(["iso3", "group"], key=_group_key(res), kind="stable")
     rows = []
     for (iso, group), sel in ordered.groupby(["iso3", "group"], sort=False):
-        first = sel.iloc[0]
-        row = [f"{first['name']} ({iso})", D.display(group), str(int(sel["runs"].max()))]
+        records = sel.to_dict("records")
+        by_metric: dict = {}
+        for r in records:  # the first row of each metric
+            by_metric.setdefault(r["metric"], r)
+        row = [f"{records[0]['name']} ({iso})", D.display(group), str(int(sel["runs"].max()))]
         for m in metrics:
-            r = sel[sel["metric"] == m]
-            if r.empty:
+            r = by_metric.get(m)
+            if r is None:
                 row += ["n/a", "n/a"]
                 continue
-            r = r.iloc[0]
             e = D.Estimate(r["value"], r["low"], r["high"], r["runs"])
             row += [number(e.value, 0.5 if info.loc[m, "unit"] == "probability" else None), interval(e)]
         rows.append(row)
