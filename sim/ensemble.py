@@ -1116,14 +1116,15 @@ def _results(res: EnsembleResult) -> list[RunResult]:
     out = []
     keys = list(res.series) if res.series else []
     stacked = np.stack([res.series[k] for k in keys], axis=1) if keys else None
+    parameters, outcome_values = res.parameters.tolist(), res.outcomes.tolist()  # Python floats, at once
+    pnames, onames = res.parameter_names, res.outcome_names
     for r, seed in enumerate(res.seeds.tolist()):
         series = {}
         if stacked is not None:
-            own = stacked[r].copy()  # one copy per run, so a run's arrays do not pin the batch
-            series = {k: own[j] for j, k in enumerate(keys)}
-        out.append(RunResult(seed=seed, parameters=dict(zip(res.parameter_names, res.parameters[r].tolist(), strict=True)),
-                             outcomes=dict(zip(res.outcome_names, res.outcomes[r].tolist(), strict=True)),
-                             series=series))
+            # one copy per run, so that a run's arrays do not pin the batch; its rows are views
+            series = dict(zip(keys, stacked[r].copy(), strict=True))
+        out.append(RunResult(seed=seed, parameters=dict(zip(pnames, parameters[r], strict=True)),
+                             outcomes=dict(zip(onames, outcome_values[r], strict=True)), series=series))
     return out
 
 
