@@ -25,7 +25,7 @@ def build_report(folder: str | Path, odds: str | Path | None = None, workers: in
     are the same whatever their number."""
     folder = Path(folder)
     workers = resolve_workers(workers)
-    warm_up(workers)
+    warm_up(workers, [folder])
     res = load_results([folder])
     cmd = f"deterrence report {folder.resolve().name}" + (f" --odds {Path(odds).name}" if odds else "")
     return _build(res, folder / "report", odds, cmd, f"Deterrence report: {folder.resolve().name}", workers)
@@ -36,7 +36,7 @@ def compare(folders: list[str | Path], out: str | Path, odds: str | Path | None 
     """Write one report comparing several result folders to ``out``."""
     folders = [Path(f) for f in folders]
     workers = resolve_workers(workers)
-    warm_up(workers)
+    warm_up(workers, folders)
     res = load_results(folders)
     names = " ".join(f.resolve().name for f in folders)
     cmd = f"deterrence compare {names} --out {Path(out).name}" + (f" --odds {Path(odds).name}" if odds else "")

@@ -19,6 +19,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 MAX_DEFAULT_WORKERS = 4  # figures are a few dozen at most; more processes only copy the results more
@@ -55,9 +56,12 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
-def warm_up(workers: int) -> None:
+def warm_up(workers: int, folders: list[Path]) -> None:
     """Start the fork server now, so that it imports the report's modules while this process
-    reads the results."""
+    reads the results (unless the folders are plainly not result folders: the report stops
+    at once)."""
+    if not all((Path(f) / "runs.parquet").is_file() for f in folders):
+        return
     if workers > 1 and _context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
