@@ -30,10 +30,10 @@ from sim.report import data as D
 from sim.report import figures as F
 from sim.report import style as S
 from sim.report import tables as T
-from sim.report.workers import WorkerCrash
 from sim.report.figures import MAX_HEIGHT, TILE_GRID
 from sim.report.style import ARM_COLOURS, FALLBACK_COLOURS, SCENARIO_COLOURS, scenario_colours
 from sim.report.tables import latex_escape
+from sim.report.workers import WorkerCrash
 
 SCENARIOS = ("status_quo", "troops_to_poland", "further_withdrawals")
 RUNS, MONTHS = 12, 24

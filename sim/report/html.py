@@ -7,8 +7,8 @@ from html import escape
 from pathlib import Path
 
 from sim.report import data as D
-from sim.report.files import write_atomic
 from sim.report.figures import Figure
+from sim.report.files import write_atomic
 from sim.report.tables import Table
 
 CSS = """

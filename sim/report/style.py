@@ -8,6 +8,7 @@ deficiencies and in greyscale.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zlib
 from collections.abc import Iterable, Iterator
@@ -141,10 +142,8 @@ def savefig(fig, target, **options) -> None:
     draw = fig.draw
 
     def draw_laid_out(renderer):
-        try:
-            engine.execute(fig)  # as Figure.draw does it
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):  # as Figure.draw does
+            engine.execute(fig)
         return draw(renderer)
 
     with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):

@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from sim.report import data as D
-from sim.report.files import write_atomic
 from sim.report.figures import (
     INTERVAL_MEAN,
     INTERVAL_PAIRED,
@@ -19,6 +18,7 @@ from sim.report.figures import (
     mean_outcomes,
     probability_outcomes,
 )
+from sim.report.files import write_atomic
 
 
 @dataclass

@@ -170,7 +170,7 @@ class Drawer:
                 running.add(future)
                 if len(running) >= self.workers - 1:
                     _, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-        except BaseException as err:  # noqa: BLE001 - handed to the report's thread
+        except BaseException as err:  # handed to the report's thread
             with self.cond:
                 self.error = err
                 self.cond.notify_all()
