@@ -47,7 +47,15 @@ from sim import outcomes
 from sim.calibration import load_world, pairwise_distance_km
 from sim.events import HAZARD_STREAM
 from sim.model import _initial_state, draw_layout
-from sim.ordered_sums import RUN_BLOCK, _compensated_across, _tree_across, compensated_sums, padded, weighted_sums
+from sim.ordered_sums import (
+    RUN_BLOCK,
+    _compensated_across,
+    _tree_across,
+    compensated_sums,
+    padded,
+    reputation_sums,
+    weighted_sums,
+)
 from sim.parameters import (
     SECTION_PARAMETERS,
     _event_prior_fields,
@@ -366,8 +374,12 @@ class _Batch:
 
         pairwise = pairwise_distance_km(world)
         # [runs, allies, allies] matrices as weighted_sums wants them: m[r, j, i] = M_ij
-        self.rep_ally = self._reputation(distance, pb.reputation_weight, pb.similarity_range_km)
-        self.rep_adv = self._reputation(distance, pd.reputation_weight, pb.similarity_range_km)
+        # reputation weights (credibility.reputation_matrix: 1 on the diagonal, rho x similarity
+        # elsewhere) from one similarity matrix per distinct range (usually one: the range is
+        # a fixed parameter), made into each weight as the rule makes it (reputation_sums)
+        ranges, self.similarity_group = np.unique(pb.similarity_range_km, return_inverse=True)
+        self.similarity = np.stack([
+            credibility.similarity(distance[:, None], distance[None, :], value).T for value in ranges])
         # the model's proximity exp(-d_ij / range) with a zero diagonal
         proximity = np.exp(-pairwise.T[None, :, :] / pa.solidarity_range_km[:, None, None])
         proximity[:, np.arange(n), np.arange(n)] = 0.0
@@ -419,17 +431,6 @@ class _Batch:
         self.alpha0 = spending.calibrated_alpha(self.gdp * self.share / 100.0, self.gdp, s_in)
         self._snapshot()
         self._troops_total = None
-
-    def _reputation(self, distance: np.ndarray, rho: np.ndarray, range_km: np.ndarray) -> np.ndarray:
-        """credibility.reputation_matrix per run, as weighted_sums wants it (m[r, j, i] = r_ij); runs that share a similarity range (usually all: it is a fixed parameter)
-        share the similarity computation."""
-        out = np.empty((self.R, self.n, self.n))
-        for value in np.unique(range_km):
-            rows = np.flatnonzero(range_km == value)
-            out[rows] = credibility.reputation_matrix(distance, rho[rows], value)
-        if not np.array_equal(out, np.transpose(out, (0, 2, 1))):  # similarity is symmetric
-            out = np.ascontiguousarray(np.transpose(out, (0, 2, 1)))
-        return out
 
     # ---- events ---------------------------------------------------------------------------
     def _setup_events(self, scenario: Scenario, V: dict[str, np.ndarray]) -> None:
@@ -650,8 +651,10 @@ class _Batch:
     def _update_beliefs(self) -> None:
         """Phase 3 (Ally.update_beliefs, Adversary.update_beliefs): received evidence is
         direct + sum_j r_ij e_j (credibility.received_evidence), then a Beta update."""
-        us_h, us_f, eu_h, eu_f = weighted_sums(self.rep_ally, self.evidence[0:4])
-        ru_h, ru_f = weighted_sums(self.rep_adv, self.evidence[4:6])
+        us_h, us_f, eu_h, eu_f = reputation_sums(self.similarity, self.similarity_group, self.pb.reputation_weight,
+                                                 self.evidence[0:4])
+        ru_h, ru_f = reputation_sums(self.similarity, self.similarity_group, self.pd.reputation_weight,
+                                     self.evidence[4:6])
         honoured, failed = self._received_h, self._received_f
         np.add(self.dir_h, us_h, out=honoured[0])
         np.add(self.dir_f, us_f, out=failed[0])

@@ -322,6 +322,68 @@ def weighted_sums(m: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _reputation_rows(similarity, group, rho, v, out, nonzero, scratch):
+    """_weighted_rows for reputation weights m_r[j, i] = 1 if i = j, else rho_r s[j, i] with
+    s = similarity[group[r]]: each weight made as credibility.reputation_matrix makes it (the
+    product rho x s), from one small matrix per similarity range instead of a matrix per run
+    held in memory. Rows of evidence with one or two nonzero terms (nearly all) are summed
+    directly; the rest through the run's matrix built in ``scratch``."""
+    K, R, n = v.shape
+    P = scratch.shape[2]
+    for r in range(R):
+        s = similarity[group[r]]
+        rr = rho[r]
+        built = False
+        for k in range(K):
+            row = v[k, r]
+            res = out[k, r]
+            count = 0
+            for j in range(n):
+                if row[j] != 0.0:
+                    nonzero[count] = j
+                    count += 1
+            if count == 0:
+                res[:] = 0.0
+            elif count == 1:
+                a = nonzero[0]
+                wa = row[a]
+                for i in range(n):
+                    res[i] = (rr * s[a, i]) * wa
+                res[a] = 1.0 * wa
+            elif count == 2:
+                a, b = nonzero[0], nonzero[1]
+                wa, wb = row[a], row[b]
+                for i in range(n):
+                    ma = 1.0 if i == a else rr * s[a, i]
+                    mb = 1.0 if i == b else rr * s[b, i]
+                    res[i] = ma * wa + mb * wb
+            else:
+                if not built:
+                    for j in range(n):
+                        for i in range(n):
+                            scratch[0, j, i] = 1.0 if i == j else rr * s[j, i]
+                        for i in range(n, P):
+                            scratch[0, j, i] = 0.0
+                    built = True
+                _weighted_rows(scratch, v[k:k + 1, r:r + 1], out[k:k + 1, r:r + 1], np.empty(n),
+                               np.empty(n, np.int64))
+
+
+def reputation_sums(similarity: np.ndarray, group: np.ndarray, rho: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """:func:`weighted_sums` with the reputation matrices of ``credibility.reputation_matrix``
+    (r_ii = 1, r_ij = rho x similarity_ij), given as ``similarity`` [g, n, n] (one per distinct
+    similarity range; ``similarity[g][j, i]`` = s_ij), each run's ``group`` and ``rho``: the
+    same bits as :func:`weighted_sums` on the full [runs, n, n] matrices."""
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    K, R, n = v.shape
+    out = np.empty(v.shape)
+    scratch = np.empty((1, n, -(-n // 4) * 4))
+    _reputation_rows(np.ascontiguousarray(similarity, dtype=np.float64), np.ascontiguousarray(group, dtype=np.int64),
+                     np.ascontiguousarray(rho, dtype=np.float64), v, out, np.empty(n, np.int64), scratch)
+    return out
+
+
 def padded(m: np.ndarray, width: int = 4) -> np.ndarray:
     """[runs, n, n] weights as :func:`weighted_sums` runs fastest on dense vectors: each row
     padded with zeros to a multiple of ``width`` observers (4 doubles: one AVX2 vector)."""

@@ -20,7 +20,7 @@ from scipy import stats
 from sim.ensemble import Streams, parameter_matrix, run_fast, simulate
 from sim.loading import load_scenario, shipped_scenarios
 from sim.outcomes import MAIN_OUTCOMES
-from sim.ordered_sums import compensated_sums, padded, pairwise_sums, weighted_sums
+from sim.ordered_sums import compensated_sums, padded, pairwise_sums, reputation_sums, weighted_sums
 from sim.parameters import draw_parameters
 from sim.rules import credibility
 from sim.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
@@ -105,6 +105,25 @@ def test_weighted_sums_are_the_rules(n, nonzero):
         for k, vec in enumerate((v[r], v[R - 1 - r])):
             want = credibility.received_evidence(vec[None, :], m[r])
             assert got[k, r].tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("density", [0.02, 0.06, 0.3, 1.0])
+def test_reputation_sums_are_the_rules(density):
+    """reputation_sums, which makes each weight from a similarity matrix and rho as
+    credibility.reputation_matrix does, gives received_evidence's sums over the rule's own
+    matrices: evidence with one, two and more nonzero terms, two similarity ranges."""
+    rng = np.random.default_rng(int(density * 100))
+    n, R = 31, 60
+    distance = rng.random(n) * 2500
+    ranges, rho = np.array([700.0, 1000.0]), rng.random(R)
+    group = rng.integers(0, 2, R)
+    similarity = np.stack([credibility.similarity(distance[:, None], distance[None, :], x).T for x in ranges])
+    v = rng.random((3, R, n)) * (rng.random((3, R, n)) < density)
+    got = reputation_sums(similarity, group, rho, v)
+    for r in range(R):
+        matrix = credibility.reputation_matrix(distance, rho[r], ranges[group[r]])
+        for k in range(3):
+            assert got[k, r].tobytes() == credibility.received_evidence(v[k, r][None, :], matrix).tobytes()
 
 
 def test_three_terms_every_position():
