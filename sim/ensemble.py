@@ -1117,15 +1117,13 @@ def simulate(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] |
 
 def _results(res: EnsembleResult) -> list[RunResult]:
     out = []
-    keys = list(res.series) if res.series else []
-    stacked = np.stack([res.series[k] for k in keys], axis=1) if keys else None
+    series_of = res.series or {}
     parameters, outcome_values = res.parameters.tolist(), res.outcomes.tolist()  # Python floats, at once
     pnames, onames = res.parameter_names, res.outcome_names
     for r, seed in enumerate(res.seeds.tolist()):
-        series = {}
-        if stacked is not None:
-            # one copy per run, so that a run's arrays do not pin the batch; its rows are views
-            series = dict(zip(keys, stacked[r].copy(), strict=True))
+        # a run's series are rows of the batch's [runs, months] arrays (views, not copies: the
+        # batch's series stay in memory while any of its runs is kept)
+        series = {k: v[r] for k, v in series_of.items()}
         out.append(RunResult(seed=seed, parameters=dict(zip(pnames, parameters[r], strict=True)),
                              outcomes=dict(zip(onames, outcome_values[r], strict=True)), series=series))
     return out
