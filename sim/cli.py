@@ -363,14 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Both engines on the scenarios of experiments/futures.yaml, with 1 and 2 "
                                    "worker processes, side by side: runs per second, peak resident memory, and "
                                    "the ratio. --million measures a one-million-run sweep (fast engine, "
-                                   "outcomes only); --futures times futures.yaml end to end with 'sweep'.")
+                                   "outcomes only); --futures times futures.yaml end to end: 'sweep', "
+                                   "'summarize' and 'report', each as a user runs it.")
     p.add_argument("--mesa-runs", type=_positive_int, default=8, help="Mesa runs per scenario (default 8)")
     p.add_argument("--fast-runs", type=_positive_int, default=2000, help="fast runs per scenario (default 2000)")
     p.add_argument("--workers", default="1,2", help="comma-separated worker counts (default 1,2)")
     p.add_argument("--repeat", type=_positive_int, default=2,
                    help="interleaved measurements of each; the best is shown (default 2)")
     p.add_argument("--million", action="store_true", help="instead: a one-million-run sweep's peak memory")
-    p.add_argument("--futures", action="store_true", help="instead: futures.yaml end to end (2 workers)")
+    p.add_argument("--futures", action="store_true", help="instead: futures.yaml end to end, sweep + summarize + report (2 workers)")
     p.set_defaults(func=cmd_bench)
     return parser
 
