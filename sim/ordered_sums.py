@@ -214,6 +214,17 @@ def compensated_sums(x: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True, inline="always")
+def _nonzero_terms(row, nonzero):
+    """How many terms of ``row`` are nonzero; their positions, in order, into ``nonzero``."""
+    count = 0
+    for j in range(row.size):
+        if row[j] != 0.0:
+            nonzero[count] = j
+            count += 1
+    return count
+
+
 @njit(cache=True)
 def _weighted_rows(m, v, out, terms, nonzero):
     """out[k, r, i] = sum_j m[r, j, i] v[k, r, j] in numpy's pairwise order over j.
@@ -239,11 +250,7 @@ def _weighted_rows(m, v, out, terms, nonzero):
                         terms[j] = m[r, j, i] * row[j]
                     res[i] = _pairwise(terms, 0, n)
                 continue
-            count = 0
-            for j in range(n):
-                if row[j] != 0.0:
-                    nonzero[count] = j
-                    count += 1
+            count = _nonzero_terms(row, nonzero)
             if count == 0:
                 res[:] = 0.0
             elif count == 1:
@@ -338,11 +345,7 @@ def _reputation_rows(similarity, group, rho, v, out, nonzero, scratch):
         for k in range(K):
             row = v[k, r]
             res = out[k, r]
-            count = 0
-            for j in range(n):
-                if row[j] != 0.0:
-                    nonzero[count] = j
-                    count += 1
+            count = _nonzero_terms(row, nonzero)
             if count == 0:
                 res[:] = 0.0
             elif count == 1:
