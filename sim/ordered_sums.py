@@ -132,9 +132,7 @@ def _tree_across(terms, length, res, lanes):
         lane = j % _LANES
         for b in range(B):
             lanes[lane, b] += terms[j, b]
-    for b in range(B):
-        res[b] = (((lanes[0, b] + lanes[1, b]) + (lanes[2, b] + lanes[3, b]))
-                  + ((lanes[4, b] + lanes[5, b]) + (lanes[6, b] + lanes[7, b])))
+    _join_lanes(lanes, res, B)
     for j in range(stop, length):
         for b in range(B):
             res[b] += terms[j, b]
@@ -215,6 +213,15 @@ def compensated_sums(x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
+def _join_lanes(lanes, out, width):
+    """numpy's join of its eight running sums, for each of ``width`` columns:
+    ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))."""
+    for i in range(width):
+        out[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
+                  + ((lanes[4, i] + lanes[5, i]) + (lanes[6, i] + lanes[7, i])))
+
+
+@njit(cache=True, inline="always")
 def _nonzero_terms(row, nonzero):
     """How many terms of ``row`` are nonzero; their positions, in order, into ``nonzero``."""
     count = 0
@@ -280,9 +287,7 @@ def _weighted_rows(m, v, out, terms, nonzero):
                     lane = j % _LANES
                     for i in range(P):
                         lanes[lane, i] += m[r, j, i] * w
-                for i in range(P):
-                    acc[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
-                              + ((lanes[4, i] + lanes[5, i]) + (lanes[6, i] + lanes[7, i])))
+                _join_lanes(lanes, acc, P)
                 for j in range(stop, n):
                     w = row[j]
                     for i in range(P):
@@ -301,9 +306,7 @@ def _weighted_rows(m, v, out, terms, nonzero):
                     lane = j % _LANES
                     for i in range(n):
                         lanes[lane, i] += m[r, j, i] * w
-                for i in range(n):
-                    res[i] = (((lanes[0, i] + lanes[1, i]) + (lanes[2, i] + lanes[3, i]))
-                              + ((lanes[4, i] + lanes[5, i]) + (lanes[6, i] + lanes[7, i])))
+                _join_lanes(lanes, res, n)
                 for c in range(tail, count):
                     j = nonzero[c]
                     w = row[j]
