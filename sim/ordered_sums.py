@@ -382,7 +382,7 @@ def reputation_sums(similarity: np.ndarray, group: np.ndarray, rho: np.ndarray, 
     similarity range; ``similarity[g][j, i]`` = s_ij), each run's ``group`` and ``rho``: the
     same bits as :func:`weighted_sums` on the full [runs, n, n] matrices."""
     v = np.ascontiguousarray(v, dtype=np.float64)
-    K, R, n = v.shape
+    n = v.shape[-1]
     out = np.empty(v.shape)
     scratch = np.empty((1, n, -(-n // 4) * 4))
     _reputation_rows(np.ascontiguousarray(similarity, dtype=np.float64), np.ascontiguousarray(group, dtype=np.int64),

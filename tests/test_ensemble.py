@@ -19,8 +19,8 @@ from scipy import stats
 
 from sim.ensemble import Streams, parameter_matrix, run_fast, simulate
 from sim.loading import load_scenario, shipped_scenarios
-from sim.outcomes import MAIN_OUTCOMES
 from sim.ordered_sums import compensated_sums, padded, pairwise_sums, reputation_sums, weighted_sums
+from sim.outcomes import MAIN_OUTCOMES
 from sim.parameters import draw_parameters
 from sim.rules import credibility
 from sim.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
