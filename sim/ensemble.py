@@ -16,8 +16,9 @@ same seed it gives the same run, bit for bit (``tests/test_ensemble.py``), becau
   glue between rules is written in the same order of operations;
 * sums over allies give the model's bits: numpy's pairwise summation of ``x.sum(axis=-1)``
   (kept by giving numpy C-ordered rows, or reproduced run by run by the compiled kernels of
-  :mod:`sim.ordered_sums`: :func:`~sim.ordered_sums.weighted_sums` is ``received_evidence``'s
-  sum and the proximity sums) and Python's compensated ``sum()``
+  :mod:`sim.ordered_sums`: :func:`~sim.ordered_sums.reputation_sums` is
+  ``received_evidence``'s sum, :func:`~sim.ordered_sums.weighted_sums` the proximity sums,
+  :func:`_aggregates` the records' sums) and Python's compensated ``sum()``
   (:func:`~sim.ordered_sums.compensated_sums`);
 * per-run branching (events, troop orders, deals, moves) uses masks and fancy indexing, and
   signals are added to the evidence in the order the model adds them (troop orders in each
@@ -373,14 +374,14 @@ class _Batch:
         self.threat_multiplier = np.ones(R)
 
         pairwise = pairwise_distance_km(world)
-        # [runs, allies, allies] matrices as weighted_sums wants them: m[r, j, i] = M_ij
         # reputation weights (credibility.reputation_matrix: 1 on the diagonal, rho x similarity
         # elsewhere) from one similarity matrix per distinct range (usually one: the range is
         # a fixed parameter), made into each weight as the rule makes it (reputation_sums)
         ranges, self.similarity_group = np.unique(pb.similarity_range_km, return_inverse=True)
         self.similarity = np.stack([
             credibility.similarity(distance[:, None], distance[None, :], value).T for value in ranges])
-        # the model's proximity exp(-d_ij / range) with a zero diagonal
+        # the model's proximity exp(-d_ij / range) with a zero diagonal, as weighted_sums wants
+        # it: [runs, allies, allies], m[r, j, i] = w_ij
         proximity = np.exp(-pairwise.T[None, :, :] / pa.solidarity_range_km[:, None, None])
         proximity[:, np.arange(n), np.arange(n)] = 0.0
         self.proximity = padded(proximity)
@@ -938,7 +939,7 @@ class _Batch:
         series = {name: np.full((T, self.R), np.nan) for name in outcomes.SERIES}  # month-major while running
         self.series = series
         for t in range(T):
-            u = np.ascontiguousarray(draws[t])  # contiguous already: each month's draws are a block
+            u = draws[t]  # each month's draws of all runs: one contiguous block (_draw_block)
             january = (self.start_month0 + t) % 12 == 0
             year = self.start_year + (self.start_month0 + t + 0.5) / 12.0
             self._fire_events(t)                                   # 1
@@ -1042,7 +1043,8 @@ def _aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, 
                 terms[5, j, b] = usable[r, j]
                 terms[6, j, b] = gdp[r, j] * dep[r, j]
                 terms[7, j, b] = gdp[r, j] * (1.0 if strat[r, j] == _AUTONOMY else 0.0)
-            for b in range(nb, B):  # a last, partial block: columns past it are ignored
+            for b in range(nb, B):  # a last, partial block: its spare columns are ignored, but
+                # zeroed rather than left as whatever memory held (denormals are slow)
                 for k in range(K):
                     terms[k, j, b] = 0.0
         for k in range(K):

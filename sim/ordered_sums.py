@@ -77,9 +77,8 @@ def _halves(a, lo, n):
     node_n = np.empty(depth, np.int64)
     node_join = np.empty(depth, np.bool_)
     values = np.empty(depth)
-    top, count = 0, 0
     node_lo[0], node_n[0], node_join[0] = lo, n, False
-    top = 1
+    top, count = 1, 0
     while top:
         top -= 1
         a_lo, a_n, join = node_lo[top], node_n[top], node_join[top]
@@ -177,30 +176,20 @@ def pairwise_sums(x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _compensated(x):
-    """Python's sum() of the floats of a 1-d array."""
-    n = x.size
-    if n == 0:
-        return 0.0
-    total = x[0]  # sum() starts from the integer 0: 0 + x0 is x0 exactly
-    c = 0.0
-    for k in range(1, n):
-        v = x[k]
-        t = total + v
-        if abs(total) >= abs(v):
-            c += (total - t) + v
-        else:
-            c += (v - t) + total
-        total = t
-    if c != 0.0 and np.isfinite(c):
-        total += c
-    return total
-
-
-@njit(cache=True)
 def _compensated_rows(x, out):
-    for r in range(x.shape[0]):
-        out[r] = _compensated(x[r])
+    """Python's sum() of each row of ``x``, RUN_BLOCK rows side by side (_compensated_across)."""
+    R, n = x.shape
+    terms = np.zeros((n, RUN_BLOCK))
+    res = np.empty(RUN_BLOCK)
+    c = np.empty(RUN_BLOCK)
+    for r0 in range(0, R, RUN_BLOCK):
+        nb = min(RUN_BLOCK, R - r0)
+        for j in range(n):
+            for b in range(nb):
+                terms[j, b] = x[r0 + b, j]
+        _compensated_across(terms, n, res, c)
+        for b in range(nb):
+            out[r0 + b] = res[b]
 
 
 def compensated_sums(x: np.ndarray) -> np.ndarray:
