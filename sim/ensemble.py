@@ -49,9 +49,8 @@ from sim.calibration import load_world, pairwise_distance_km
 from sim.events import HAZARD_STREAM
 from sim.model import _initial_state, draw_layout
 from sim.ordered_sums import (
-    RUN_BLOCK,
-    _compensated_across,
-    _tree_across,
+    _compensated,
+    _pairwise,
     compensated_sums,
     padded,
     reputation_sums,
@@ -994,8 +993,7 @@ class _Batch:
 # The month's aggregates, for the snapshot and the records
 
 _COLLECTIVE, _AUTONOMY, _ACCOMMODATION = strategy.COLLECTIVE, strategy.AUTONOMY, strategy.ACCOMMODATION
-_AGG_TERMS = 8  # sums over every ally, taken together: the first eight columns of _AGG
-_AGG = {name: k for k, name in enumerate((
+_AGG = {name: k for k, name in enumerate((  # _aggregates writes its columns in this order
     "credibility", "russia", "gdp_share", "gdp", "capability", "usable", "gdp_dependence", "gdp_autonomy",
     "credibility_eastern_flank", "credibility_frontline", "credibility_western", "russia_eastern_flank",
     "deals", "complying", "collective", "autonomy", "accommodation", "at_2pct", "at_pledge",
@@ -1004,14 +1002,11 @@ _AGG = {name: k for k, name in enumerate((
 
 
 @njit(cache=True, inline="always")
-def _group_across(values, members, r0, nb, group, res, lanes, out, column):
-    """out[r, column] = values[r, members].sum() (numpy's order) for the block's runs."""
-    for c in range(members.size):
-        for b in range(nb):
-            group[c, b] = values[r0 + b, members[c]]
-    _tree_across(group, members.size, res, lanes)
-    for b in range(nb):
-        out[r0 + b, column] = res[b]
+def _group_sum(values, members, scratch):
+    """values[members].sum(), numpy's order over the gathered members."""
+    for m in range(members.size):
+        scratch[m] = values[members[m]]
+    return _pairwise(scratch, 0, members.size)
 
 
 @njit(cache=True)
@@ -1020,58 +1015,42 @@ def _aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, 
     """Per run, what ``outcomes.snapshot`` and ``Recorder.record`` take of the allies: sums in
     numpy's pairwise order over every ally and over groups, counts (integers: exact in any
     order) and Python's compensated sum of usable capability. Products are the model's
-    (``gdp * share``, ``gdp * dep``, ``gdp * autonomy`` with autonomy 1.0 or 0.0). Runs go in
-    blocks of RUN_BLOCK, each sum kept in its own order (:func:`sim.ordered_sums._tree_across`)."""
+    (``gdp * share``, ``gdp * dep``, ``gdp * autonomy`` with autonomy 1.0 or 0.0). Run by run,
+    along contiguous rows: numpy's eight running sums already keep the processor busy."""
     R, n = cred.shape
-    B = RUN_BLOCK
-    K = _AGG_TERMS
-    terms = np.empty((K, n, B))
-    group = np.empty((n, B))
-    lanes = np.empty((8, B))
-    res = np.empty(B)
-    scratch = np.empty(B)
-    for r0 in range(0, R, B):
-        nb = min(B, R - r0)
+    spending, dependence, autonomous = np.empty(n), np.empty(n), np.empty(n)
+    scratch = np.empty(n)
+    for r in range(R):
+        c, q, s, y, d, choice = cred[r], ru[r], share[r], gdp[r], dep[r], strat[r]
         for j in range(n):
-            for b in range(nb):
-                r = r0 + b
-                terms[0, j, b] = cred[r, j]
-                terms[1, j, b] = ru[r, j]
-                terms[2, j, b] = gdp[r, j] * share[r, j]
-                terms[3, j, b] = gdp[r, j]
-                terms[4, j, b] = cap[r, j]
-                terms[5, j, b] = usable[r, j]
-                terms[6, j, b] = gdp[r, j] * dep[r, j]
-                terms[7, j, b] = gdp[r, j] * (1.0 if strat[r, j] == _AUTONOMY else 0.0)
-            for b in range(nb, B):  # a last, partial block: its spare columns are ignored, but
-                # zeroed rather than left as whatever memory held (denormals are slow)
-                for k in range(K):
-                    terms[k, j, b] = 0.0
-        for k in range(K):
-            _tree_across(terms[k], n, res, lanes)
-            for b in range(nb):
-                out[r0 + b, k] = res[b]
-        _group_across(cred, eastern, r0, nb, group, res, lanes, out, K)
-        _group_across(cred, frontline, r0, nb, group, res, lanes, out, K + 1)
-        _group_across(cred, western, r0, nb, group, res, lanes, out, K + 2)
-        _group_across(ru, eastern, r0, nb, group, res, lanes, out, K + 3)
-        column = K + 4
-        _compensated_across(terms[5], n, res, scratch)
-        for b in range(nb):
-            r = r0 + b
-            deals = complying = collective = autonomy = accommodation = at_2pct = at_pledge = 0.0
-            floor = pledge[r] - 1e-9
-            for j in range(n):
-                choice = strat[r, j]
-                deals += 1.0 if holds[r, j] else 0.0
-                complying += 1.0 if complies[r, j] else 0.0
-                collective += 1.0 if choice == _COLLECTIVE else 0.0
-                autonomy += 1.0 if choice == _AUTONOMY else 0.0
-                accommodation += 1.0 if choice == _ACCOMMODATION else 0.0
-                at_2pct += 1.0 if share[r, j] >= two_pct else 0.0
-                at_pledge += 1.0 if share[r, j] >= floor else 0.0
-            out[r, column:column + 8] = (deals, complying, collective, autonomy, accommodation, at_2pct,
-                                         at_pledge, res[b])
+            spending[j] = y[j] * s[j]
+            dependence[j] = y[j] * d[j]
+            autonomous[j] = y[j] * (1.0 if choice[j] == _AUTONOMY else 0.0)
+        out[r, 0] = _pairwise(c, 0, n)
+        out[r, 1] = _pairwise(q, 0, n)
+        out[r, 2] = _pairwise(spending, 0, n)
+        out[r, 3] = _pairwise(y, 0, n)
+        out[r, 4] = _pairwise(cap[r], 0, n)
+        out[r, 5] = _pairwise(usable[r], 0, n)
+        out[r, 6] = _pairwise(dependence, 0, n)
+        out[r, 7] = _pairwise(autonomous, 0, n)
+        out[r, 8] = _group_sum(c, eastern, scratch)
+        out[r, 9] = _group_sum(c, frontline, scratch)
+        out[r, 10] = _group_sum(c, western, scratch)
+        out[r, 11] = _group_sum(q, eastern, scratch)
+        deals = complying = collective = autonomy = accommodation = at_2pct = at_pledge = 0.0
+        floor = pledge[r] - 1e-9
+        h, k = holds[r], complies[r]
+        for j in range(n):
+            deals += 1.0 if h[j] else 0.0
+            complying += 1.0 if k[j] else 0.0
+            collective += 1.0 if choice[j] == _COLLECTIVE else 0.0
+            autonomy += 1.0 if choice[j] == _AUTONOMY else 0.0
+            accommodation += 1.0 if choice[j] == _ACCOMMODATION else 0.0
+            at_2pct += 1.0 if s[j] >= two_pct else 0.0
+            at_pledge += 1.0 if s[j] >= floor else 0.0
+        out[r, 12:19] = (deals, complying, collective, autonomy, accommodation, at_2pct, at_pledge)
+        out[r, 19] = _compensated(usable[r], n)
 
 
 # ------------------------------------------------------------------------------------------------

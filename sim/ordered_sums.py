@@ -98,66 +98,24 @@ def _halves(a, lo, n):
     return values[0]
 
 
-RUN_BLOCK = 8
-"""Runs summed side by side by the ``_across`` kernels: each run's chain of additions keeps its
-own order, and the runs' chains overlap (in SIMD lanes and in the processor's pipeline)
-instead of waiting on one another."""
-
-
 @njit(cache=True, inline="always")
-def _tree_across(terms, length, res, lanes):
-    """res[b] = numpy's pairwise sum of terms[0:length, b], for every column b at once
-    (``terms`` [>= length, B], ``lanes`` [8, B] scratch)."""
-    B = terms.shape[1]
-    if length > _BLOCK:
-        column = np.empty(length)
-        for b in range(B):
-            for j in range(length):
-                column[j] = terms[j, b]
-            res[b] = _pairwise(column, 0, length)
-        return
-    if length < _LANES:
-        for b in range(B):
-            res[b] = 0.0
-        for j in range(length):
-            for b in range(B):
-                res[b] += terms[j, b]
-        return
-    for lane in range(_LANES):
-        for b in range(B):
-            lanes[lane, b] = terms[lane, b]
-    stop = length - length % _LANES
-    for j in range(_LANES, stop):
-        lane = j % _LANES
-        for b in range(B):
-            lanes[lane, b] += terms[j, b]
-    _join_lanes(lanes, res, B)
-    for j in range(stop, length):
-        for b in range(B):
-            res[b] += terms[j, b]
-
-
-@njit(cache=True, inline="always")
-def _compensated_across(terms, length, res, c):
-    """res[b] = Python's sum() of terms[0:length, b], for every column b at once (``c`` [B]
-    scratch). Both of Neumaier's corrections are computed and one kept: the same value as
-    the branch takes."""
-    B = terms.shape[1]
-    for b in range(B):
-        res[b] = terms[0, b] if length > 0 else 0.0
-        c[b] = 0.0
-    for j in range(1, length):
-        for b in range(B):
-            total = res[b]
-            v = terms[j, b]
-            t = total + v
-            big = (total - t) + v
-            small = (v - t) + total
-            c[b] += big if abs(total) >= abs(v) else small
-            res[b] = t
-    for b in range(B):
-        if c[b] != 0.0 and np.isfinite(c[b]):
-            res[b] += c[b]
+def _compensated(a, n):
+    """Python's sum() of a[0:n] (1-d, float64): Neumaier's running correction, added at the
+    end when it is finite and nonzero (``bltinmodule.c``). The sum starts from the integer 0,
+    so a first term -0.0 becomes +0.0."""
+    total = 0.0 + a[0] if n > 0 else 0.0
+    correction = 0.0
+    for j in range(1, n):
+        v = a[j]
+        t = total + v
+        if abs(total) >= abs(v):
+            correction += (total - t) + v
+        else:
+            correction += (v - t) + total
+        total = t
+    if correction != 0.0 and np.isfinite(correction):
+        total += correction
+    return total
 
 
 @njit(cache=True)
@@ -177,19 +135,8 @@ def pairwise_sums(x: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def _compensated_rows(x, out):
-    """Python's sum() of each row of ``x``, RUN_BLOCK rows side by side (_compensated_across)."""
-    R, n = x.shape
-    terms = np.zeros((n, RUN_BLOCK))
-    res = np.empty(RUN_BLOCK)
-    c = np.empty(RUN_BLOCK)
-    for r0 in range(0, R, RUN_BLOCK):
-        nb = min(RUN_BLOCK, R - r0)
-        for j in range(n):
-            for b in range(nb):
-                terms[j, b] = x[r0 + b, j]
-        _compensated_across(terms, n, res, c)
-        for b in range(nb):
-            out[r0 + b] = res[b]
+    for r in range(x.shape[0]):
+        out[r] = _compensated(x[r], x.shape[1])
 
 
 def compensated_sums(x: np.ndarray) -> np.ndarray:

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.ensemble import Streams, parameter_matrix, run_fast, simulate
+from sim.ensemble import _AGG, Streams, _aggregates, parameter_matrix, run_fast, simulate
 from sim.loading import load_scenario, shipped_scenarios
 from sim.ordered_sums import compensated_sums, padded, pairwise_sums, reputation_sums, weighted_sums
 from sim.outcomes import MAIN_OUTCOMES
 from sim.parameters import draw_parameters
-from sim.rules import credibility
+from sim.rules import credibility, strategy
 from sim.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
 
 SCENARIOS = [p.stem for p in shipped_scenarios()]
@@ -83,6 +83,49 @@ def test_compensated_sum_keeps_what_the_plain_sum_loses():
     assert compensated_sums(tenths).tolist() == [1.0] == [sum([0.1] * 10)]
     assert compensated_sums(cancelling).tolist() == [2.0]
     assert pairwise_sums(cancelling).tolist() == [1.0]  # the 1.0 lost to 1e100 stays lost
+    # Python's sum() starts from the integer 0: negative zeros sum to +0.0
+    for zeros in ([-0.0], [-0.0, -0.0]):
+        got = compensated_sums(np.array([zeros]))[0]
+        assert math.copysign(1.0, got) == math.copysign(1.0, sum(zeros)) == 1.0
+
+
+def test_aggregates_are_the_records_sums():
+    """ensemble._aggregates, the month's sums and counts in one compiled pass, gives what
+    outcomes.snapshot and Recorder.record compute for one run with numpy and Python, bit
+    for bit: totals and group sums, products, counts and the compensated sum."""
+    rng = np.random.default_rng(11)
+    R, n = 37, 31
+    scale = np.exp(3 * rng.standard_normal((R, n)))
+    cred, ru = rng.random((R, n)), rng.random((R, n))
+    share, gdp = rng.choice([1.0, 2.0 - 1e-9, 2.0, 2.5, 3.5], (R, n)) * rng.random((R, n)) ** 0.1, 100 * scale
+    cap, dep = scale * rng.random((R, n)), rng.random((R, n))
+    usable = cap * (1.0 - dep)
+    strat = rng.integers(0, 4, (R, n))
+    holds, complies = rng.random((R, n)) < 0.2, rng.random((R, n)) < 0.5
+    pledge = rng.choice([2.0, 3.5], R)
+    groups = {name: np.sort(rng.choice(n, size, replace=False)) for name, size in
+              (("eastern_flank", 9), ("frontline", 4), ("western", 17))}
+    out = np.empty((R, len(_AGG)))
+    _aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, pledge, 2.0 - 1e-9,
+                groups["eastern_flank"], groups["frontline"], groups["western"], out)
+    for r in range(R):
+        autonomy = (strat[r] == strategy.AUTONOMY).astype(float)
+        want = {
+            "credibility": cred[r].sum(), "russia": ru[r].sum(), "gdp_share": (gdp[r] * share[r]).sum(),
+            "gdp": gdp[r].sum(), "capability": cap[r].sum(), "usable": usable[r].sum(),
+            "gdp_dependence": (gdp[r] * dep[r]).sum(), "gdp_autonomy": (gdp[r] * autonomy).sum(),
+            "credibility_eastern_flank": cred[r][groups["eastern_flank"]].sum(),
+            "credibility_frontline": cred[r][groups["frontline"]].sum(),
+            "credibility_western": cred[r][groups["western"]].sum(),
+            "russia_eastern_flank": ru[r][groups["eastern_flank"]].sum(),
+            "deals": sum(holds[r].tolist()), "complying": sum(complies[r].tolist()),
+            "collective": (strat[r] == strategy.COLLECTIVE).sum(), "autonomy": autonomy.sum(),
+            "accommodation": (strat[r] == strategy.ACCOMMODATION).sum(),
+            "at_2pct": (share[r] >= 2.0 - 1e-9).sum(), "at_pledge": (share[r] >= pledge[r] - 1e-9).sum(),
+            "usable_compensated": sum(usable[r].tolist()),
+        }
+        for name, k in _AGG.items():
+            assert np.float64(out[r, k]).tobytes() == np.float64(want[name]).tobytes(), (r, name)
 
 
 @pytest.mark.parametrize("n", [5, 8, 31, 130])
