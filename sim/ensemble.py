@@ -5,12 +5,10 @@ agent at a time. This engine runs the same monthly process for a batch of runs w
 as arrays shaped ``[runs, allies]`` and calls the same rules (:mod:`sim.rules`) on them. For the
 same seed it gives the same run, bit for bit (``tests/test_ensemble.py``), because:
 
-* every run keeps its own random streams, seeded exactly as the Mesa model seeds them: the
-  chance stream ``default_rng(seed)`` drawn as one ``(months, 4n + 3)`` block (PCG64 doubles
-  consume one 64-bit output each, so one block equals the model's month-by-month draws),
-  parameters from ``default_rng([seed, 1])`` and ``default_rng([seed, 2, crc32(event id)])``,
-  hazards from ``default_rng([seed, 3, crc32(event id)])``. Seeding (SeedSequence and PCG64's
-  initialisation) is done for all runs at once in integer arithmetic, checked against numpy;
+* every run keeps its own random streams, seeded and drawn exactly as the Mesa model's
+  (:class:`sim.streams.Streams`, checked against numpy): the chance stream ``default_rng(seed)``,
+  4n + 3 doubles a month, parameters from ``default_rng([seed, 1])`` and
+  ``default_rng([seed, 2, crc32(event id)])``, hazards from ``default_rng([seed, 3, crc32(event id)])``;
 * elementwise arithmetic is the rules' own, on arrays (IEEE operations are exact per element,
   and numpy's exp, log and power give the same bits for a scalar and an array); the model's
   glue between rules is written in the same order of operations;
@@ -35,7 +33,6 @@ here, and the equality tests say so.
 
 from __future__ import annotations
 
-import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,159 +63,12 @@ from sim.parameters import (
 from sim.rules import capability, credibility, deterrence, patron, posture, spending, strategy
 from sim.runner import RunFailure, RunResult, engine
 from sim.scenario import Scenario, event_id
+from sim.streams import Streams
 
 BATCH = 1000
-"""Runs simulated together. Larger batches amortise numpy's per-call cost; memory grows with
-the block of uniforms, (months x (4n + 3)) doubles a run (about 120 kB for 10 years)."""
-
-# ------------------------------------------------------------------------------------------------
-# Random streams for many runs at once
-#
-# numpy seeds ``default_rng(entropy)`` by hashing the entropy words with SeedSequence, asking it
-# for four 64-bit words and initialising PCG64 (O'Neill 2014) with them. The constants and steps
-# below are those of numpy/random/bit_generator.pyx and numpy/random/src/pcg64; the test suite
-# checks the streams against numpy's own for many seeds.
-
-_U32 = np.uint32
-_MASK32 = 0xFFFFFFFF
-_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
-_MIX_L, _MIX_R, _XSHIFT = 0xCA01F9DD, 0x4973F715, 16
-_POOL = 4
-_PCG_MULT = (0x2360ED051FC65DA4, 0x4385DF649FCCF645)  # PCG's default 128-bit multiplier (hi, lo)
-
-
-def _int_words(value: int) -> list[int]:
-    """numpy's split of a non-negative integer into little-endian 32-bit words (0 -> [0])."""
-    words = [value & _MASK32]
-    value >>= 32
-    while value:
-        words.append(value & _MASK32)
-        value >>= 32
-    return words
-
-
-class _Hash:
-    """SeedSequence's running hash constant: the same sequence for every run."""
-
-    def __init__(self, init: int, mult: int):
-        self.value, self.mult = init, mult
-
-    def mix(self, values: np.ndarray) -> np.ndarray:
-        v = values ^ _U32(self.value)
-        self.value = (self.value * self.mult) & _MASK32
-        v = v * _U32(self.value)
-        return v ^ (v >> _U32(_XSHIFT))
-
-
-def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    r = _U32(_MIX_L) * x - _U32(_MIX_R) * y
-    return r ^ (r >> _U32(_XSHIFT))
-
-
-def _seed_state(entropy: np.ndarray) -> np.ndarray:
-    """SeedSequence(entropy).generate_state(4, uint64) for each row of ``entropy`` (uint32)."""
-    rows, length = entropy.shape
-    h = _Hash(_INIT_A, _MULT_A)
-    pool = [h.mix(entropy[:, i] if i < length else np.zeros(rows, _U32)) for i in range(_POOL)]
-    for src in range(_POOL):
-        for dst in range(_POOL):
-            if src != dst:
-                pool[dst] = _mix(pool[dst], h.mix(pool[src]))
-    for src in range(_POOL, length):
-        for dst in range(_POOL):
-            pool[dst] = _mix(pool[dst], h.mix(entropy[:, src]))
-    out = np.empty((rows, 8), _U32)
-    g = _Hash(_INIT_B, _MULT_B)
-    for i in range(8):
-        out[:, i] = g.mix(pool[i % _POOL])
-    return out.astype("<u4").view("<u8").astype(np.uint64)  # little-endian pairs, as numpy
-
-
-def _mul64(a: np.ndarray, b) -> tuple[np.ndarray, np.ndarray]:
-    """Full 128-bit product of 64-bit words, as (high, low)."""
-    a0, a1 = a & _MASK32, a >> np.uint64(32)
-    b0, b1 = np.uint64(b & _MASK32), np.uint64(b >> 32)
-    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
-    mid = (p00 >> np.uint64(32)) + (p01 & _MASK32) + (p10 & _MASK32)
-    lo = (p00 & _MASK32) | (mid << np.uint64(32))
-    hi = p11 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (mid >> np.uint64(32))
-    return hi, lo
-
-
-def _pcg_step(s_hi, s_lo, inc_hi, inc_lo):
-    """state * multiplier + increment, modulo 2**128."""
-    hi, lo = _mul64(s_lo, _PCG_MULT[1])
-    hi = hi + s_hi * np.uint64(_PCG_MULT[1]) + s_lo * np.uint64(_PCG_MULT[0])
-    lo2 = lo + inc_lo
-    return hi + inc_hi + (lo2 < lo).astype(np.uint64), lo2
-
-
-class Streams:
-    """PCG64 streams seeded as ``np.random.default_rng([seed, *suffix])`` (or
-    ``default_rng(seed)`` for an empty suffix) would be: one per (suffix, seed), suffix-major."""
-
-    def __init__(self, seeds: Sequence[int], suffixes: Sequence[Sequence[int]] = ((),)):
-        big = [s for s in seeds if not 0 <= int(s) < 2**64]
-        if big:
-            raise ValueError(f"seeds must be integers in [0, 2**64), got {big[0]!r}")
-        seeds = np.array([int(s) for s in seeds], dtype=np.uint64)
-        lo, hi = (seeds & _MASK32).astype(_U32), (seeds >> np.uint64(32)).astype(_U32)
-        two = hi != 0  # numpy writes a seed below 2**32 as one word, else two
-        states = []
-        for suffix in suffixes:
-            tail = [w for part in suffix for w in _int_words(int(part))]
-            state = np.empty((seeds.size, 4), np.uint64)
-            for words, rows in ((1, np.flatnonzero(~two)), (2, np.flatnonzero(two))):
-                if rows.size == 0:
-                    continue
-                entropy = np.empty((rows.size, words + len(tail)), _U32)
-                entropy[:, 0] = lo[rows]
-                if words == 2:
-                    entropy[:, 1] = hi[rows]
-                entropy[:, words:] = np.array(tail, dtype=_U32)
-                state[rows] = _seed_state(entropy)
-            states.append(state)
-        state = np.concatenate(states)
-        # pcg64_set_seed: state 0, inc = (seq << 1) | 1, step, add the seed, step
-        self.inc_hi = (state[:, 2] << np.uint64(1)) | (state[:, 3] >> np.uint64(63))
-        self.inc_lo = (state[:, 3] << np.uint64(1)) | np.uint64(1)
-        s_hi, s_lo = self.inc_hi, self.inc_lo  # 0 * multiplier + inc
-        low = s_lo + state[:, 1]
-        s_hi, s_lo = s_hi + state[:, 0] + (low < s_lo).astype(np.uint64), low
-        self.s_hi, self.s_lo = _pcg_step(s_hi, s_lo, self.inc_hi, self.inc_lo)
-
-    def uniforms(self, k: int) -> np.ndarray:
-        """The next ``k`` doubles of every stream, [runs, k] (Generator.random's values)."""
-        out = np.empty((self.s_hi.size, k))
-        s_hi, s_lo = self.s_hi, self.s_lo
-        for j in range(k):
-            s_hi, s_lo = _pcg_step(s_hi, s_lo, self.inc_hi, self.inc_lo)
-            x = s_hi ^ s_lo  # XSL-RR output
-            rot = s_hi >> np.uint64(58)
-            x = (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
-            out[:, j] = (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
-        self.s_hi, self.s_lo = s_hi, s_lo
-        return out
-
-    def fill(self, out: np.ndarray, axis: int = 0) -> np.ndarray:
-        """Fill ``out`` with each stream's next doubles, stream r in ``out``'s index r along
-        ``axis`` (the rest in C order), through numpy's own generator (faster than
-        :meth:`uniforms` for long blocks)."""
-        bg = np.random.PCG64(0)
-        gen = np.random.Generator(bg)
-        state = {"bit_generator": "PCG64", "state": {"state": 0, "inc": 0}, "has_uint32": 0, "uinteger": 0}
-        view = np.moveaxis(out, axis, 0)
-        tmp = None if axis == 0 else np.empty(view.shape[1:])
-        for r in range(view.shape[0]):
-            state["state"]["state"] = (int(self.s_hi[r]) << 64) | int(self.s_lo[r])
-            state["state"]["inc"] = (int(self.inc_hi[r]) << 64) | int(self.inc_lo[r])
-            bg.state = state
-            if tmp is None:
-                gen.random(out=view[r])
-            else:
-                view[r] = gen.random(out=tmp)
-        return out
-
+"""Runs simulated together. Larger batches amortise numpy's per-call cost, smaller ones keep
+more of the batch's [runs, allies] arrays in the processor's caches; 1,000 was as fast as or
+faster than 250-2,000 on the benchmark machine."""
 
 # ------------------------------------------------------------------------------------------------
 # Parameters
@@ -931,14 +781,16 @@ class _Batch:
         d["incursions"][t] = self.moves[:, 1]
 
     # ---- the run ----------------------------------------------------------------------------
-    def run(self, draws: np.ndarray) -> None:
-        """All months (AllianceModel.step); ``draws`` holds each run's chance stream
-        [months, runs, 4n + 3], the model's month-by-month draws in one block."""
+    def run(self, chance: Streams) -> None:
+        """All months (AllianceModel.step). ``chance`` holds each run's chance stream (the
+        model's ``default_rng(seed)``); each month draws its 4n + 3 doubles of every run into
+        one [runs, 4n + 3] block, as the model draws its month."""
         T = self.T
         series = {name: np.full((T, self.R), np.nan) for name in outcomes.SERIES}  # month-major while running
         self.series = series
+        u = np.empty((self.R, self.k_draws))  # reused: nothing keeps a month's draws
         for t in range(T):
-            u = draws[t]  # each month's draws of all runs: one contiguous block (_draw_block)
+            chance.draw(u)
             january = (self.start_month0 + t) % 12 == 0
             year = self.start_year + (self.start_month0 + t + 0.5) / 12.0
             self._fire_events(t)                                   # 1
@@ -1056,21 +908,6 @@ def _aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, 
 # ------------------------------------------------------------------------------------------------
 # Entry points
 
-_LOCAL = threading.local()  # a draw buffer per thread: batches may run in threads (Dask)
-
-
-def _draw_block(seeds: Sequence[int], months: int, k: int) -> np.ndarray:
-    """Each run's chance stream (the model's ``default_rng(seed)``), drawn run by run into a
-    [months, runs, k] buffer: each month's draws of all runs are then one contiguous block.
-    The buffer is kept between batches: first touching 100 MB of fresh pages costs more than
-    drawing into them."""
-    buf = getattr(_LOCAL, "draws", None)
-    if buf is None or buf.shape[1] < len(seeds) or (buf.shape[0], buf.shape[2]) != (months, k):
-        buf = _LOCAL.draws = None  # let the old buffer go first
-        buf = _LOCAL.draws = np.empty((months, len(seeds), k))
-    return Streams(seeds).fill(buf[:, :len(seeds)], axis=1)
-
-
 @dataclass(frozen=True)
 class EnsembleResult:
     """Arrays of a batch: parameters [runs, parameters], outcomes [runs, outcomes] and, when
@@ -1090,7 +927,7 @@ def simulate(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] |
     for per-run failures). ``series=False`` drops the monthly series (sweeps of millions)."""
     with np.errstate(all="ignore"):  # lanes of runs a step does not concern may hold inf/NaN
         batch = _Batch(scenario, seeds, fixed)
-        batch.run(_draw_block(batch.seeds, batch.T, batch.k_draws))
+        batch.run(Streams(batch.seeds))
         names, values = batch.outcomes()
     return EnsembleResult(np.array(batch.seeds, dtype=np.uint64), batch.names, batch.values, names, values,
                           batch.series if series else None)

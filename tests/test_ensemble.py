@@ -17,13 +17,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.ensemble import _AGG, Streams, _aggregates, parameter_matrix, run_fast, simulate
+from sim.ensemble import _AGG, _aggregates, parameter_matrix, run_fast, simulate
 from sim.loading import load_scenario, shipped_scenarios
 from sim.ordered_sums import compensated_sums, padded, pairwise_sums, reputation_sums, weighted_sums
 from sim.outcomes import MAIN_OUTCOMES
 from sim.parameters import draw_parameters
 from sim.rules import credibility, strategy
 from sim.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
+from sim.streams import Streams
 
 SCENARIOS = [p.stem for p in shipped_scenarios()]
 # Run seeds as sweeps make them (64-bit: two entropy words) and small ones (one word).
@@ -39,25 +40,30 @@ def same(a: float, b: float) -> bool:
 
 @pytest.mark.parametrize("suffixes", [[()], [(1,)], [(2, 2**31 + 17)], [(3, 0), (3, 2**32 - 1), (3, 5)]])
 def test_streams_are_numpys(suffixes):
-    """Streams seeds PCG64 as default_rng([seed, *suffix]) does, for one- and two-word seeds."""
-    seeds = [0, 1, 1234, 2**32 - 1, 2**32, 2**63 + 5, 2**64 - 1, *SEEDS[:5]]
+    """Streams seeds PCG64 as default_rng([seed, *suffix]) does, for one- and two-word seeds,
+    and draws its doubles: in four streams side by side and one by one (7 of 13 streams)."""
+    seeds = [0, 1, 1234, 2**32 - 1, 2**32, 2**63 + 5, 2**64 - 1, *SEEDS[:6]]
     st = Streams(seeds, suffixes)
     first = st.uniforms(4)
-    rest = st.fill(np.empty((len(seeds) * len(suffixes), 3, 5)))
+    rest = st.draw(np.empty((len(seeds) * len(suffixes), 15)))
     for row, (suffix, seed) in enumerate((sf, s) for sf in suffixes for s in seeds):
         ref = np.random.default_rng([seed, *suffix] if suffix else seed).random(19)
         assert first[row].tobytes() == ref[:4].tobytes()
-        assert rest[row].tobytes() == ref[4:].reshape(3, 5).tobytes()
+        assert rest[row].tobytes() == ref[4:].tobytes()
 
 
-def test_one_block_is_the_months_draws():
-    """The premise of drawing a run's chance stream at once: PCG64 doubles take one 64-bit
-    output each, so random((T, k)) equals T calls of random(k)."""
-    block = np.random.default_rng(99).random((120, 127))
-    rng = np.random.default_rng(99)
-    assert block.tobytes() == np.stack([rng.random(127) for _ in range(120)]).tobytes()
-    months_major = Streams([99, 5]).fill(np.empty((120, 2, 127)), axis=1)
-    assert months_major[:, 0].tobytes() == block.tobytes()
+def test_streams_draw_the_months_as_the_model():
+    """The engine's chance draws: month after month, 127 doubles of every run, as the model's
+    ``rng.random(4n + 3)`` each month; a bad buffer is refused."""
+    seeds = [99, 5, run_seed(3, 1)]
+    st = Streams(seeds)
+    u = np.empty((3, 127))
+    rngs = [np.random.default_rng(s) for s in seeds]
+    for _month in range(24):
+        st.draw(u)
+        assert u.tobytes() == np.stack([rng.random(127) for rng in rngs]).tobytes()
+    with pytest.raises(ValueError, match=r"C-contiguous float64 array \[3, k\]"):
+        st.draw(np.empty((127, 3)).T)
 
 
 @pytest.mark.parametrize("n", [1, 5, 7, 8, 9, 16, 31, 63, 128, 129, 200, 1000, 4099])
