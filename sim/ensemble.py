@@ -33,6 +33,7 @@ here, and the equality tests say so.
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -921,9 +922,7 @@ class EnsembleResult:
     series: dict[str, np.ndarray] | None
 
 
-_MALLOC_KEPT = False
-
-
+@functools.cache
 def _keep_freed_memory() -> None:
     """Ask glibc's malloc to keep freed memory for the next allocation, once per process.
 
@@ -934,10 +933,6 @@ def _keep_freed_memory() -> None:
     thresholds (the ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` and
     ``MALLOC_TOP_PAD_`` of ``mallopt(3)``) it keeps up to 256 MB of freed memory instead; the
     peak memory of a process is unchanged. Nothing is done on other C libraries."""
-    global _MALLOC_KEPT
-    if _MALLOC_KEPT:
-        return
-    _MALLOC_KEPT = True
     try:
         import ctypes
 

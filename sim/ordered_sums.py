@@ -269,7 +269,7 @@ def weighted_sums(m: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _reputation_rows(similarity, group, rho, v, out, nonzero, scratch):
+def _reputation_rows(similarity, group, rho, v, out, nonzero, terms, scratch):
     """_weighted_rows for reputation weights m_r[j, i] = 1 if i = j, else rho_r s[j, i] with
     s = similarity[group[r]]: each weight made as credibility.reputation_matrix makes it (the
     product rho x s), from one small matrix per similarity range instead of a matrix per run
@@ -308,8 +308,7 @@ def _reputation_rows(similarity, group, rho, v, out, nonzero, scratch):
                         for i in range(n, P):
                             scratch[0, j, i] = 0.0
                     built = True
-                _weighted_rows(scratch, v[k:k + 1, r:r + 1], out[k:k + 1, r:r + 1], np.empty(n),
-                               np.empty(n, np.int64))
+                _weighted_rows(scratch, v[k:k + 1, r:r + 1], out[k:k + 1, r:r + 1], terms, nonzero)
 
 
 def reputation_sums(similarity: np.ndarray, group: np.ndarray, rho: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -322,7 +321,8 @@ def reputation_sums(similarity: np.ndarray, group: np.ndarray, rho: np.ndarray, 
     out = np.empty(v.shape)
     scratch = np.empty((1, n, -(-n // 4) * 4))
     _reputation_rows(np.ascontiguousarray(similarity, dtype=np.float64), np.ascontiguousarray(group, dtype=np.int64),
-                     np.ascontiguousarray(rho, dtype=np.float64), v, out, np.empty(n, np.int64), scratch)
+                     np.ascontiguousarray(rho, dtype=np.float64), v, out, np.empty(n, np.int64), np.empty(n),
+                     scratch)
     return out
 
 
