@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.experiment import load_experiment
-from sim.runner import ENGINES
-from sim.sweep import default_engine, run_sweep
+from sim.experiments.experiment import load_experiment
+from sim.engines.runner import ENGINES
+from sim.experiments.sweep import default_engine, run_sweep
 
 FILES = ("runs.parquet", "timeseries.parquet", "design.parquet")
 

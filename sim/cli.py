@@ -50,9 +50,9 @@ def _out_dir(path: Path) -> Path:
 def cmd_run(args) -> int:
     import pyarrow.parquet as pq
 
-    from sim.loading import find_scenario, load_scenario, scenario_hash
-    from sim.montecarlo import run_monte_carlo
-    from sim.summary import format_summary, summary_rows
+    from sim.model.loading import find_scenario, load_scenario, scenario_hash
+    from sim.experiments.montecarlo import run_monte_carlo
+    from sim.experiments.summary import format_summary, summary_rows
 
     scenario = load_scenario(args.scenario)
     path = find_scenario(args.scenario)
@@ -71,7 +71,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from sim.loading import ScenarioError, load_scenario
+    from sim.model.loading import ScenarioError, load_scenario
 
     bad = 0
     for name in args.files:
@@ -87,7 +87,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from sim.scenario import Scenario
+    from sim.model.scenario import Scenario
 
     schema = Scenario.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -102,7 +102,7 @@ def cmd_schema(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from sim.loading import ScenarioError, load_scenario, shipped_scenarios
+    from sim.model.loading import ScenarioError, load_scenario, shipped_scenarios
 
     paths = shipped_scenarios()
     width = max((len(p.stem) for p in paths), default=10)
@@ -116,13 +116,13 @@ def cmd_list(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from sim.replay import replay
+    from sim.analysis.replay import replay
 
     print(replay(runs=args.runs, seed=args.seed, scenario=args.scenario).table())
     return 0
 
 
-# ---- sweep and summarize (experiment files; sim.sweep, sim.statistics) -----------------------
+# ---- sweep and summarize (experiment files; sim.experiments.sweep, sim.analysis.statistics) -----------------------
 
 
 def _usable_cores() -> int:
@@ -145,8 +145,8 @@ def _level(text: str) -> float:
 
 
 def cmd_sweep(args) -> int:
-    from sim.experiment import describe, load_experiment
-    from sim.sweep import SweepError, TaskFailed, default_engine, make_plan, run_sweep
+    from sim.experiments.experiment import describe, load_experiment
+    from sim.experiments.sweep import SweepError, TaskFailed, default_engine, make_plan, run_sweep
 
     exp = load_experiment(args.experiment)
     if args.replications:
@@ -190,7 +190,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_summarize(args) -> int:
-    from sim.statistics import SummaryError, format_summary, summarize, write_summary
+    from sim.analysis.statistics import SummaryError, format_summary, summarize, write_summary
 
     folder = Path(args.folder)
     if not folder.is_dir():
@@ -236,11 +236,11 @@ def cmd_compare(args) -> int:
     return 0
 
 
-# ---- bench (sim.bench) --------------------------------------------------------------------------
+# ---- bench (sim.engines.bench) --------------------------------------------------------------------------
 
 
 def cmd_bench(args) -> int:
-    from sim import bench
+    from sim.engines import bench
 
     try:
         workers = [int(w) for w in args.workers.split(",")]
@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes drawing the figures (default: every core, at most 4); same files whatever the number")
     p.set_defaults(func=cmd_compare)
 
-    # ---- bench (sim.bench)
+    # ---- bench (sim.engines.bench)
     p = sub.add_parser("bench", help="runs per second and peak memory of the Mesa and fast engines",
                        description="Both engines on the scenarios of experiments/futures.yaml, with 1 and 2 "
                                    "worker processes, side by side: runs per second, peak resident memory, and "
@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from sim.loading import ScenarioError
+    from sim.model.loading import ScenarioError
 
     try:
         return args.func(args)

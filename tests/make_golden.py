@@ -15,8 +15,8 @@ import json
 import math
 from pathlib import Path
 
-from sim.model import AllianceModel
-from sim.scenario import Scenario
+from sim.engines.mesa.model import AllianceModel
+from sim.model.scenario import Scenario
 
 GOLDEN = Path(__file__).with_name("golden") / "trajectory.json"
 SEED = 20260501

@@ -1,4 +1,4 @@
-"""Tests for sim.calibration: shapes, published figures, stated gaps, immutability."""
+"""Tests for sim.model.world: shapes, published figures, stated gaps, immutability."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim.calibration import (
+from sim.model.world import (
     ALLIES,
     HISTORY_YEARS,
     NOMINAL_GDP_GROWTH,

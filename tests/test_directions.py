@@ -1,12 +1,12 @@
 """Directions of effect (validation.md section 2) over paired Monte Carlo runs.
 
-Every comparison uses common random numbers: the same seeds (``sim.runner.run_seed``) in both
+Every comparison uses common random numbers: the same seeds (``sim.engines.runner.run_seed``) in both
 arms, so each seed draws the same parameters and the same within-run uniforms, and the test is
 on the paired difference: its mean must have the stated sign with a 95% interval (mean +- 1.96
 standard errors) that excludes zero. 200 runs per arm, 24 months each.
 
 Probing is measured by its expectation: each month the model's own move probabilities (recorded
-from ``sim.rules.deterrence.move_probabilities`` as the adversary calls it) are summed per
+from ``sim.model.rules.deterrence.move_probabilities`` as the adversary calls it) are summed per
 target. That sum has the same expectation as the count of probes drawn, with far less noise
 (realised counts are recorded too, for the report).
 
@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-import sim.rules.deterrence as deterrence_rules
-from sim.model import AllianceModel, Evidence
-from sim.outcomes import GROUPS
-from sim.rules import deterrence
-from sim.runner import run_seed
-from sim.scenario import Scenario
+import sim.model.rules.deterrence as deterrence_rules
+from sim.engines.mesa.model import AllianceModel, Evidence
+from sim.model.outcomes import GROUPS
+from sim.model.rules import deterrence
+from sim.engines.runner import run_seed
+from sim.model.scenario import Scenario
 
 pytestmark = pytest.mark.slow  # about 50 s: 7 arms x 200 runs x 24 months
 
@@ -138,7 +138,7 @@ def arms():
 
 
 def idx(code: str) -> int:
-    from sim.calibration import ALLIES
+    from sim.model.world import ALLIES
 
     return ALLIES.index(code)
 

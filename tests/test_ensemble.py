@@ -1,4 +1,4 @@
-"""The ensemble engine ("fast", sim.ensemble) against the Mesa engine (sim.model).
+"""The ensemble engine ("fast", sim.engines.fast.ensemble) against the Mesa engine (sim.engines.mesa.model).
 
 Equality is bit-exact: for the same seed the fast engine's parameters, outcomes (signposts
 included) and monthly series are the Mesa engine's, bit for bit (``==``, NaN where NaN), for
@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.ensemble import _AGG, _aggregates, parameter_matrix, run_fast, simulate
-from sim.loading import load_scenario, shipped_scenarios
-from sim.ordered_sums import compensated_sums, padded, pairwise_sums, reputation_sums, weighted_sums
-from sim.outcomes import MAIN_OUTCOMES
-from sim.parameters import draw_parameters
-from sim.rules import credibility, strategy
-from sim.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
-from sim.streams import Streams
+from sim.engines.fast.ensemble import _AGG, _aggregates, parameter_matrix, run_fast, simulate
+from sim.model.loading import load_scenario, shipped_scenarios
+from sim.engines.fast.ordered_sums import compensated_sums, padded, pairwise_sums, reputation_sums, weighted_sums
+from sim.model.outcomes import MAIN_OUTCOMES
+from sim.model.parameters import draw_parameters
+from sim.model.rules import credibility, strategy
+from sim.engines.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
+from sim.model.streams import Streams
 
 SCENARIOS = [p.stem for p in shipped_scenarios()]
 # Run seeds as sweeps make them (64-bit: two entropy words) and small ones (one word).

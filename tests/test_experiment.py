@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.design import build_design
-from sim.experiment import ExperimentError, load_experiment, shipped_experiments
-from sim.parameters import judgement_parameters
+from sim.experiments.design import build_design
+from sim.experiments.experiment import ExperimentError, load_experiment, shipped_experiments
+from sim.model.parameters import judgement_parameters
 
 SHORT = """\
 extends: status_quo

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.loading import (
+from sim.model.loading import (
     Problem,
     ScenarioError,
     find_scenario,
@@ -16,8 +16,8 @@ from sim.loading import (
     scenario_hash,
     shipped_scenarios,
 )
-from sim.priors import Beta, Uniform
-from sim.scenario import Patron, Scenario
+from sim.model.priors import Beta, Uniform
+from sim.model.scenario import Patron, Scenario
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -1,4 +1,4 @@
-"""Tests for sim.model: invariants over sampled parameters, reproducibility, the Mesa API, and a
+"""Tests for sim.engines.mesa.model: invariants over sampled parameters, reproducibility, the Mesa API, and a
 golden trajectory (regenerate with ``python tests/make_golden.py`` when the model changes on
 purpose)."""
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.agents import Ally
-from sim.model import AllianceModel
-from sim.scenario import Scenario
+from sim.engines.mesa.agents import Ally
+from sim.engines.mesa.model import AllianceModel
+from sim.model.scenario import Scenario
 
 HERE = Path(__file__).parent
 MONTHS = 60

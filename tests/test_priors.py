@@ -1,4 +1,4 @@
-"""Tests for sim.priors: each prior's quantile function, support and validation.
+"""Tests for sim.model.priors: each prior's quantile function, support and validation.
 
 Every prior is drawn as ppf(u) of a uniform u, so a random draw, a Latin hypercube and a Sobol
 design share one code path; the KS tests check that ppf maps uniforms onto the stated
@@ -14,7 +14,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from sim.priors import Beta, Choice, Distribution, Fixed, Normal, Triangular, Uniform, as_prior
+from sim.model.priors import Beta, Choice, Distribution, Fixed, Normal, Triangular, Uniform, as_prior
 
 PARSE = TypeAdapter(Distribution)
 U = np.random.default_rng(20260501).random(20_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.replay import published, replay
+from sim.analysis.replay import published, replay
 
 
 def test_published_figures_are_read_from_the_data():

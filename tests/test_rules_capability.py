@@ -1,4 +1,4 @@
-"""Tests for sim.rules.capability: perpetual-inventory accumulation (Goldsmith 1951; Sandler and
+"""Tests for sim.model.rules.capability: perpetual-inventory accumulation (Goldsmith 1951; Sandler and
 Hartley 1995, ch. 5), the sovereign C2 programme lowering enabler dependence (Sparta 2.0), growth."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.capability import accumulate, grow, reduce_dependence, steady_state_stock
+from sim.model.rules.capability import accumulate, grow, reduce_dependence, steady_state_stock
 
 
 def test_accumulate_by_hand():

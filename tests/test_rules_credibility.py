@@ -1,4 +1,4 @@
-"""Tests for sim.rules.credibility: Beta-Bernoulli learning, odds form, reputation, martingale.
+"""Tests for sim.model.rules.credibility: Beta-Bernoulli learning, odds form, reputation, martingale.
 
 Closed forms from validation.md section 1 (Bayesian credibility); Beta-Bernoulli conjugacy as in
 Gelman et al., *Bayesian Data Analysis*, ch. 2.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.credibility import (
+from sim.model.rules.credibility import (
     beta_from_mean,
     beta_mean,
     beta_update,

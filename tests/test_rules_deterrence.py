@@ -1,4 +1,4 @@
-"""Tests for sim.rules.deterrence: expected-utility deterrence (Schelling 1966; Huth 1988).
+"""Tests for sim.model.rules.deterrence: expected-utility deterrence (Schelling 1966; Huth 1988).
 
 The believed response r = 1 - (1 - u eff)(1 - e), the utilities gain (1 - r) - cost r, and the
 logit over 'nothing' and every (target, move) column.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.deterrence import (
+from sim.model.rules.deterrence import (
     INCURSION,
     NOTHING,
     PROBE,

@@ -1,4 +1,4 @@
-"""Tests for sim.rules.patron: the latent will to defend (Schelling 1966, tripwires and
+"""Tests for sim.model.rules.patron: the latent will to defend (Schelling 1966, tripwires and
 conditional guarantees) and the reach of US forces (RAND, Frederick et al. 2020)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.patron import forces_in_reach, response_effectiveness, will_to_defend
+from sim.model.rules.patron import forces_in_reach, response_effectiveness, will_to_defend
 
 W = dict(base=1.0, payment_weight=1.5, conditionality_penalty=0.4, deal_weight=0.8,
          tripwire_weight=0.4, distraction_weight=1.2, exit_penalty=3.0)

@@ -1,4 +1,4 @@
-"""Tests for sim.rules.posture: troops moved over months, conserved, never negative, split in
+"""Tests for sim.model.rules.posture: troops moved over months, conserved, never negative, split in
 proportion between permanent and rotational forces (DMDC counts; the Pentagon's announced
 schedule of about 5,000 over 6-12 months)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.posture import monthly_tranche, move_troops
+from sim.model.rules.posture import monthly_tranche, move_troops
 
 
 def test_monthly_tranche():

@@ -1,4 +1,4 @@
-"""Tests for sim.rules.spending: Olson-Zeckhauser and joint products, calibration, floors, ramps.
+"""Tests for sim.model.rules.spending: Olson-Zeckhauser and joint products, calibration, floors, ramps.
 
 Closed forms from validation.md section 1: Olson and Zeckhauser (1966), "An Economic Theory of
 Alliances", Rev. Econ. Stat. 48(3); Sandler and Forbes (1980), Econ. Inquiry 18(3).
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules import spending
-from sim.rules.spending import (
+from sim.model.rules import spending
+from sim.model.rules.spending import (
     adjust_share,
     best_response,
     calibrated_alpha,

@@ -1,4 +1,4 @@
-"""Tests for sim.rules.strategy: logit choice (McFadden 1974), inverse-CDF draws, cohesion,
+"""Tests for sim.model.rules.strategy: logit choice (McFadden 1974), inverse-CDF draws, cohesion,
 the utilities of Snyder's (1984) hedging options and the credibility a deal would add."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.strategy import (
+from sim.model.rules.strategy import (
     ACCOMMODATION,
     AUTONOMY,
     COLLECTIVE,

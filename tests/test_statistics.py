@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-from sim import runner
-from sim.experiment import load_experiment
-from sim.statistics import (
+from sim.engines import runner
+from sim.experiments.experiment import load_experiment
+from sim.analysis.statistics import (
     describe,
     format_summary,
     is_binary,
@@ -24,8 +24,8 @@ from sim.statistics import (
     wilson,
     write_summary,
 )
-from sim.summary import wilson_interval
-from sim.sweep import run_sweep
+from sim.experiments.summary import wilson_interval
+from sim.experiments.sweep import run_sweep
 
 # ---- estimators ------------------------------------------------------------------------------
 

@@ -15,11 +15,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from sim import runner, sweep
+from sim.engines import runner
+
+from sim.experiments import sweep
 from sim.cli import main
-from sim.experiment import load_experiment
-from sim.runner import run_seed
-from sim.sweep import FolderLock, SweepError, run_sweep
+from sim.experiments.experiment import load_experiment
+from sim.engines.runner import run_seed
+from sim.experiments.sweep import FolderLock, SweepError, run_sweep
 
 SHORT = """\
 extends: status_quo

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.outcomes import OUTCOMES, SERIES
+from sim.model.outcomes import OUTCOMES, SERIES
 from sim.report.style import REFERENCE, scenario_order
-from sim.summary import wilson_interval
+from sim.experiments.summary import wilson_interval
 
 MAX_GROUPS = 8
 KEYS = ("_folder", "design_point", "replication")
@@ -320,7 +320,7 @@ def normalise_sobol(df: pd.DataFrame, where: Path | str = "sobol table") -> pd.D
     return pd.concat(rows, ignore_index=True)
 
 
-# ---- names, labels and units (from the registries in sim.outcomes) -------------------------------
+# ---- names, labels and units (from the registries in sim.model.outcomes) -------------------------------
 
 
 def _resolve_same(registry: dict, name: str) -> str:
@@ -371,7 +371,7 @@ def unit(name: str) -> str:
 
 def parameter_unit(name: str) -> str:
     """The unit of a scenario parameter (dotted name), read from the scenario schema."""
-    from sim.scenario import Scenario
+    from sim.model.scenario import Scenario
 
     parts = name.split(".")
     if len(parts) == 2 and parts[0] in Scenario.model_fields:
@@ -397,7 +397,7 @@ def parameter_unit(name: str) -> str:
 def _event_field_description(field_name: str) -> str:
     import typing
 
-    from sim.scenario import Scenario
+    from sim.model.scenario import Scenario
 
     for member in typing.get_args(typing.get_args(Scenario.model_fields["events"].annotation)[0]):
         for cls in (member, *typing.get_args(member)):

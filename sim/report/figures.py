@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from sim.outcomes import ALLY_OUTCOMES, GROUPS, MAIN_OUTCOMES
+from sim.model.outcomes import ALLY_OUTCOMES, GROUPS, MAIN_OUTCOMES
 from sim.report import data as D
 from sim.report.files import write_atomic
 from sim.report.style import (
@@ -990,7 +990,7 @@ TILE_GRID: dict[str, tuple[int, int]] = {
 }  # fmt: skip
 
 # Per-ally metrics the report knows (``ally.<ISO3>.<metric>``): what the map shows, and its unit
-# (read from the metric's name; sim.outcomes.ALLY_OUTCOMES, where the model defines them, has
+# (read from the metric's name; sim.model.outcomes.ALLY_OUTCOMES, where the model defines them, has
 # the last word on units). Known ones come in this order; others follow by name.
 ALLY_METRICS: dict[str, tuple[str, str]] = {
     "deal": ("probability that the ally ends holding a bilateral deal with the US", "probability"),
@@ -1034,7 +1034,7 @@ def map_values(res: D.Results, metric: str | None = None) -> tuple[pd.DataFrame,
         if metric in ALLY_OUTCOMES:
             unit = "probability" if ALLY_OUTCOMES[metric].unit == "0/1" else ALLY_OUTCOMES[metric].unit
         return pd.DataFrame(rows, columns=["group", "iso3", "value", "low", "high", "runs"]), what, unit, binary
-    from sim.calibration import ALLIES
+    from sim.model.world import ALLIES
 
     east = set(GROUPS["eastern_flank"])
     for g in res.groups:
@@ -1063,7 +1063,7 @@ def ally_map_metrics(res: D.Results) -> list[str | None]:
 def ally_maps_of(res: D.Results, out: Path, i: int, metric: str | None) -> tuple[list[Figure], pd.DataFrame] | None:
     """The tile maps of the ``i``-th of ally_map_metrics, and its part of the table; None when no
     ally has a value."""
-    from sim.calibration import load_world
+    from sim.model.world import load_world
 
     table, what, unit, binary = map_values(res, metric)
     if table["value"].isna().all():

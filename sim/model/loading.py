@@ -1,4 +1,4 @@
-"""Read scenario files: YAML in, a validated :class:`~sim.scenario.Scenario` out.
+"""Read scenario files: YAML in, a validated :class:`~sim.model.scenario.Scenario` out.
 
 Scenario files are written by hand, so every mistake must come back as a short message that
 names the file, the line, the field path and what is allowed, never as a traceback. All the
@@ -30,9 +30,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from sim.scenario import EVENT_KINDS, MONTH_RE, Scenario
+from sim.model.scenario import EVENT_KINDS, MONTH_RE, Scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 MERGE_BY_ID = {"events": "event", "signposts": "signpost"}
 NOT_INHERITED = ("name", "title")
 PRIOR_EXAMPLE = "{dist: uniform, low: 0.1, high: 0.4}"
@@ -566,7 +566,7 @@ def _suggest(word: Any, options: Iterable[str], cutoff: float = 0.7) -> str:
 
 
 def _allies() -> list[str]:
-    from sim.calibration import ALLIES
+    from sim.model.world import ALLIES
 
     return list(ALLIES)
 

@@ -2,7 +2,7 @@
 
 A scenario is a world (calibration year and per-country overrides), the patron's policy, the
 adversary, the allies' behaviour, beliefs, the European pillar, dated or hazard-driven events,
-and the signposts to record. Every judgement parameter is a :mod:`sim.priors` prior: a number or
+and the signposts to record. Every judgement parameter is a :mod:`sim.model.priors` prior: a number or
 a distribution. Its allowed range is declared here once and checked against the prior's support.
 
 The names here are the names everywhere: in YAML, in ``runs.parquet`` (``patron.deal_price``),
@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.priors import Prior, as_prior
+from sim.model.priors import Prior, as_prior
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -101,7 +101,7 @@ class World(BaseModel):
     @field_validator("overrides")
     @classmethod
     def _known_codes(cls, value: dict[str, CountryOverride]) -> dict[str, CountryOverride]:
-        from sim.calibration import ALLIES
+        from sim.model.world import ALLIES
 
         unknown = [code for code in value if code not in ALLIES]
         if unknown:
@@ -439,7 +439,7 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        from sim.calibration import ALLIES
+        from sim.model.world import ALLIES
 
         problems = []
         seen: set[str] = set()

@@ -1,7 +1,7 @@
 """The agents: allies, the US as patron, Russia as adversary, and the European pillar.
 
-Agents hold their own state and apply the rules of :mod:`sim.rules` to themselves; the model
-(:mod:`sim.model`) owns the generators, the calendar and the order of the monthly process.
+Agents hold their own state and apply the rules of :mod:`sim.model.rules` to themselves; the model
+(:mod:`sim.engines.mesa.model`) owns the generators, the calendar and the order of the monthly process.
 Within a phase every agent reads the state left by the previous phase, so the order in which
 agents act does not matter (and the ensemble engine can update all of them at once).
 """
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.rules import capability, credibility, deterrence, patron, posture, spending, strategy
+from sim.model.rules import capability, credibility, deterrence, patron, posture, spending, strategy
 
 if TYPE_CHECKING:
-    from sim.model import AllianceModel
+    from sim.engines.mesa.model import AllianceModel
 
 
 class Ally(mesa.Agent):

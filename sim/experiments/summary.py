@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from sim.outcomes import MAIN_OUTCOMES, OUTCOMES
+from sim.model.outcomes import MAIN_OUTCOMES, OUTCOMES
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:

@@ -19,7 +19,7 @@ line and field path)::
     compare:                       # paired differences a - b (same seeds)
       - {a: further_withdrawals, b: troops_to_poland}
 
-Design kinds (the design points are shared by every scenario; :mod:`sim.design` builds them):
+Design kinds (the design points are shared by every scenario; :mod:`sim.experiments.design` builds them):
 
 * ``none``: one design point; replications only (compare scenarios).
 * ``grid``: full factorial over each parameter's ``values`` or ``{low, high, levels}``.
@@ -31,7 +31,7 @@ Design kinds (the design points are shared by every scenario; :mod:`sim.design` 
 * ``arms``: named sets of fixed values (``arms: {hub_kept: {events.x.hub_loss: 0}, ...}``),
   paired by replication: every arm uses the same seeds, so ``compare`` gives paired differences.
 
-Parameter names are the dotted names of :mod:`sim.parameters` (``patron.deal_price``,
+Parameter names are the dotted names of :mod:`sim.model.parameters` (``patron.deal_price``,
 ``events.germany_withdrawal.troops``); a name a scenario does not have is a problem that names
 the file, the line, the parameter and the scenario.
 """
@@ -47,7 +47,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.loading import (
+from sim.model.loading import (
     NAME_PATTERN,
     Problem,
     ScenarioError,
@@ -59,11 +59,11 @@ from sim.loading import (
     scenario_hash,
     validate_yaml,
 )
-from sim.outcomes import outcome_names
-from sim.parameters import SECTION_PARAMETERS, judgement_parameters
-from sim.scenario import Scenario
+from sim.model.outcomes import outcome_names
+from sim.model.parameters import SECTION_PARAMETERS, judgement_parameters
+from sim.model.scenario import Scenario
 
-EXPERIMENT_DIR = Path(__file__).resolve().parents[1] / "experiments"
+EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 DESIGN_KINDS = ("none", "grid", "lhs", "sobol", "arms")
 
 

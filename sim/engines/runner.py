@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model import AllianceModel
-from sim.scenario import Scenario
+from sim.engines.mesa.model import AllianceModel
+from sim.model.scenario import Scenario
 
 
 def run_seed(root: int, replication: int, design_point: int = 0) -> int:
@@ -85,7 +85,7 @@ def run_chunk(scenario: Scenario, seeds: Sequence[int], *, fixed: dict[str, floa
     A run's result depends only on (scenario, seed, fixed), never on the chunk it is in.
     """
     if engine not in ENGINES and engine == "fast":
-        import sim.ensemble  # noqa: F401  (registers the "fast" engine)
+        import sim.engines.fast.ensemble  # noqa: F401  (registers the "fast" engine)
     try:
         fn = ENGINES[engine]
     except KeyError:

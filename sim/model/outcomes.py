@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.rules import deterrence, strategy
-from sim.scenario import EventSignpost, SeriesSignpost, month_index
+from sim.model.rules import deterrence, strategy
+from sim.model.scenario import EventSignpost, SeriesSignpost, month_index
 
 if TYPE_CHECKING:
-    from sim.model import AllianceModel
+    from sim.engines.mesa.model import AllianceModel
 
 GROUPS: dict[str, tuple[str, ...]] = {
     # Allies with a land border with Russia or Belarus (calibration data), plus Norway's
@@ -272,7 +272,7 @@ def ally_outcomes(iso3, holds_deal, credibility, share) -> dict[str, np.ndarray]
 
 def outcome_names(scenario) -> list[str]:
     """Every outcome column a run of ``scenario`` produces, in order."""
-    from sim.calibration import ALLIES
+    from sim.model.world import ALLIES
 
     names = list(OUTCOMES)
     for sp in scenario.signposts:

@@ -14,7 +14,7 @@ addition. The Mesa model (one run) sums in two orders:
 * Python's ``sum()`` over a list of floats: Neumaier's compensated summation in Python >= 3.12
   (``bltinmodule.c``; Neumaier 1974, Z. angew. Math. Mech. 54) (:func:`compensated_sums`).
 
-The ensemble engine (:mod:`sim.ensemble`) needs the same sums for every run of a batch. numpy
+The ensemble engine (:mod:`sim.engines.fast.ensemble`) needs the same sums for every run of a batch. numpy
 can reproduce these orders across runs only with many passes over large temporaries; these
 kernels do it in one pass per run, compiled by numba with strict IEEE arithmetic (numba's
 default: no fast-math, so no reassociation and no fused multiply-add), which keeps each

@@ -33,8 +33,8 @@ import numpy as np
 import pyarrow as pa
 from scipy.stats import qmc
 
-from sim.experiment import LoadedExperiment
-from sim.parameters import judgement_parameters
+from sim.experiments.experiment import LoadedExperiment
+from sim.model.parameters import judgement_parameters
 
 DESIGN_STREAM = 0x64657369  # "desi": keeps the design's numbers apart from every run's
 

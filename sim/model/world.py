@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-DATA_DIR = Path(__file__).with_name("data")
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 ALLIES: tuple[str, ...] = (
     "ALB", "BEL", "BGR", "CAN", "CZE", "DEU", "DNK", "ESP", "EST", "FIN", "FRA",

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.rules import credibility
+from sim.model.rules import credibility
 
 if TYPE_CHECKING:
-    from sim.model import AllianceModel
+    from sim.engines.mesa.model import AllianceModel
 
 HAZARD_STREAM = 3
 

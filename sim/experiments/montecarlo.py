@@ -1,7 +1,7 @@
 """Monte Carlo replications of one scenario in this process, streamed to a result folder.
 
 ``deterrence run`` calls :func:`run_monte_carlo`. Each replication k uses the seed
-``run_seed(root, k)`` (:mod:`sim.runner`): parameters drawn from the priors, then chance within
+``run_seed(root, k)`` (:mod:`sim.engines.runner`): parameters drawn from the priors, then chance within
 the run. A run that raises is recorded with its seed and error and does not stop the others.
 """
 
@@ -11,11 +11,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sim.outcomes import outcome_names
-from sim.parameters import judgement_parameters
-from sim.results import StreamingParquet, runs_table, timeseries_table, write_manifest
-from sim.runner import RunFailure, RunResult, run_chunk, run_seed
-from sim.scenario import Scenario
+from sim.model.outcomes import outcome_names
+from sim.model.parameters import judgement_parameters
+from sim.experiments.results import StreamingParquet, runs_table, timeseries_table, write_manifest
+from sim.engines.runner import RunFailure, RunResult, run_chunk, run_seed
+from sim.model.scenario import Scenario
 
 CHUNK = 50
 FAST_CHUNK = 1000  # the fast engine runs a chunk as one batch: larger chunks, fewer numpy calls per run

@@ -1,12 +1,12 @@
 """The ensemble engine ("fast"): many replications of one scenario at once, as numpy arrays.
 
-The Mesa model (:mod:`sim.model`, :mod:`sim.agents`) is the readable reference: one run, one
+The Mesa model (:mod:`sim.engines.mesa.model`, :mod:`sim.engines.mesa.agents`) is the readable reference: one run, one
 agent at a time. This engine runs the same monthly process for a batch of runs with state held
-as arrays shaped ``[runs, allies]`` and calls the same rules (:mod:`sim.rules`) on them. For the
+as arrays shaped ``[runs, allies]`` and calls the same rules (:mod:`sim.model.rules`) on them. For the
 same seed it gives the same run, bit for bit (``tests/test_ensemble.py``), because:
 
 * every run keeps its own random streams, seeded and drawn exactly as the Mesa model's
-  (:class:`sim.streams.Streams`, checked against numpy): the chance stream ``default_rng(seed)``,
+  (:class:`sim.model.streams.Streams`, checked against numpy): the chance stream ``default_rng(seed)``,
   4n + 3 doubles a month, parameters from ``default_rng([seed, 1])`` and
   ``default_rng([seed, 2, crc32(event id)])``, hazards from ``default_rng([seed, 3, crc32(event id)])``;
 * elementwise arithmetic is the rules' own, on arrays (IEEE operations are exact per element,
@@ -14,17 +14,17 @@ same seed it gives the same run, bit for bit (``tests/test_ensemble.py``), becau
   glue between rules is written in the same order of operations;
 * sums over allies give the model's bits: numpy's pairwise summation of ``x.sum(axis=-1)``
   (kept by giving numpy C-ordered rows, or reproduced run by run by the compiled kernels of
-  :mod:`sim.ordered_sums`: :func:`~sim.ordered_sums.reputation_sums` is
-  ``received_evidence``'s sum, :func:`~sim.ordered_sums.weighted_sums` the proximity sums,
+  :mod:`sim.engines.fast.ordered_sums`: :func:`~sim.engines.fast.ordered_sums.reputation_sums` is
+  ``received_evidence``'s sum, :func:`~sim.engines.fast.ordered_sums.weighted_sums` the proximity sums,
   :func:`_aggregates` the records' sums) and Python's compensated ``sum()``
-  (:func:`~sim.ordered_sums.compensated_sums`);
+  (:func:`~sim.engines.fast.ordered_sums.compensated_sums`);
 * per-run branching (events, troop orders, deals, moves) uses masks and fancy indexing, and
   signals are added to the evidence in the order the model adds them (troop orders in each
   run's own list order).
 
 Nothing couples the runs of a batch, so a run's result does not depend on the batch (or the
 worker) that computed it. ``run_chunk(..., engine="fast")`` returns the same
-:class:`~sim.runner.RunResult` per seed as the Mesa engine; :func:`simulate` returns arrays
+:class:`~sim.engines.runner.RunResult` per seed as the Mesa engine; :func:`simulate` returns arrays
 (and can drop the monthly series) for large sweeps. The model's glue (``AllianceModel``'s
 methods, ``EventBook.apply``, ``outcomes.snapshot`` and ``Recorder.record``) is mirrored here
 phase by phase, each method naming the one it mirrors: a change there needs the same change
@@ -42,11 +42,11 @@ from types import SimpleNamespace
 import numpy as np
 from numba import njit
 
-from sim import outcomes
-from sim.calibration import load_world, pairwise_distance_km
-from sim.events import HAZARD_STREAM
-from sim.model import _initial_state, draw_layout
-from sim.ordered_sums import (
+from sim.model import outcomes
+from sim.model.world import load_world, pairwise_distance_km
+from sim.engines.mesa.events import HAZARD_STREAM
+from sim.engines.mesa.model import _initial_state, draw_layout
+from sim.engines.fast.ordered_sums import (
     _compensated,
     _pairwise,
     compensated_sums,
@@ -54,17 +54,17 @@ from sim.ordered_sums import (
     reputation_sums,
     weighted_sums,
 )
-from sim.parameters import (
+from sim.model.parameters import (
     SECTION_PARAMETERS,
     _event_prior_fields,
     event_stream_key,
     judgement_parameters,
     realise,
 )
-from sim.rules import capability, credibility, deterrence, patron, posture, spending, strategy
-from sim.runner import RunFailure, RunResult, engine
-from sim.scenario import Scenario, event_id
-from sim.streams import Streams
+from sim.model.rules import capability, credibility, deterrence, patron, posture, spending, strategy
+from sim.engines.runner import RunFailure, RunResult, engine
+from sim.model.scenario import Scenario, event_id
+from sim.model.streams import Streams
 
 BATCH = 1000
 """Runs simulated together. Larger batches amortise numpy's per-call cost, smaller ones keep
@@ -76,7 +76,7 @@ faster than 250-2,000 on the benchmark machine."""
 
 
 def parameter_matrix(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None):
-    """(names, values [runs, parameters]): :func:`sim.parameters.draw_parameters` for every
+    """(names, values [runs, parameters]): :func:`sim.model.parameters.draw_parameters` for every
     seed at once (same streams, same priors' ppf, same values)."""
     priors = judgement_parameters(scenario)
     names = list(priors)
@@ -144,7 +144,7 @@ class _Batch:
         if set(init["state"]) != _STATE_COLUMNS:
             raise NotImplementedError(
                 f"the model's initial state has new columns {sorted(set(init['state']) ^ _STATE_COLUMNS)}: "
-                "teach sim.ensemble how each depends on the parameters")
+                "teach sim.engines.fast.ensemble how each depends on the parameters")
         st = {k: np.asarray(v) for k, v in init["state"].items()}
         n = self.n = len(init["iso3"])
         self.layout = draw_layout(n)
@@ -978,7 +978,7 @@ def compile_kernels() -> float:
     ``__pycache__``) for every later process. Returns the seconds it took."""
     import time
 
-    from sim.loading import load_scenario
+    from sim.model.loading import load_scenario
 
     started = time.monotonic()
     spec = load_scenario("status_quo").model_copy(update={"horizon_months": 2})
@@ -989,7 +989,7 @@ def compile_kernels() -> float:
 @engine("fast")
 def run_fast(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None,
              *, batch: int = BATCH) -> list[RunResult | RunFailure]:
-    """The "fast" engine for :func:`sim.runner.run_chunk`: one result or failure per seed, the
+    """The "fast" engine for :func:`sim.engines.runner.run_chunk`: one result or failure per seed, the
     same as the Mesa engine's. A batch that raises is rerun one seed at a time, so the failing
     runs are recorded with their seeds and the others still succeed (with the same results:
     nothing couples the runs of a batch)."""

@@ -35,9 +35,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from scipy import stats
 
-from sim.outcomes import MAIN_OUTCOMES, OUTCOMES
-from sim.results import atomic_write_table, sha256, write_manifest
-from sim.summary import wilson_interval
+from sim.model.outcomes import MAIN_OUTCOMES, OUTCOMES
+from sim.experiments.results import atomic_write_table, sha256, write_manifest
+from sim.experiments.summary import wilson_interval
 
 LEVEL = 0.95
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -78,7 +78,7 @@ def describe(x: np.ndarray, level: float = LEVEL) -> dict[str, np.ndarray]:
 
 
 def wilson(successes: np.ndarray, n: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score intervals (``sim.summary.wilson_interval``) for arrays of counts."""
+    """Wilson score intervals (``sim.experiments.summary.wilson_interval``) for arrays of counts."""
     z = float(stats.norm.ppf(0.5 + level / 2))
     pairs = [wilson_interval(int(k), int(m), z) for k, m in zip(np.ravel(successes), np.ravel(n), strict=True)]
     low = np.array([p[0] for p in pairs], dtype=float).reshape(np.shape(n))

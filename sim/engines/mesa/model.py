@@ -7,7 +7,7 @@
 
 The model owns its generators: ``rng`` (an integer) seeds the within-run chance stream
 (``model.rng``, Mesa's own generator); parameters are drawn from the scenario's priors on
-separate streams derived from the same integer (:mod:`sim.parameters`), unless given.
+separate streams derived from the same integer (:mod:`sim.model.parameters`), unless given.
 
 Each month (ODD "process overview", ``docs/ODD.md``):
 1. events fire (scheduled, or by their hazard);
@@ -30,13 +30,13 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from sim import outcomes
-from sim.agents import Adversary, Ally, EuropeanPillar, Patron
-from sim.calibration import World, load_world, pairwise_distance_km
-from sim.events import EventBook
-from sim.parameters import draw_parameters, realise
-from sim.rules import credibility, deterrence, patron, spending, strategy
-from sim.scenario import Scenario
+from sim.model import outcomes
+from sim.engines.mesa.agents import Adversary, Ally, EuropeanPillar, Patron
+from sim.model.world import World, load_world, pairwise_distance_km
+from sim.engines.mesa.events import EventBook
+from sim.model.parameters import draw_parameters, realise
+from sim.model.rules import credibility, deterrence, patron, spending, strategy
+from sim.model.scenario import Scenario
 
 
 @dataclass
@@ -290,7 +290,7 @@ class AllianceModel(mesa.Model):
         return self.ally_list[self.world.index(iso3)]
 
     def outcomes(self) -> dict[str, float]:
-        """The run's outcomes (see :mod:`sim.outcomes`)."""
+        """The run's outcomes (see :mod:`sim.model.outcomes`)."""
         return self.recorder.outcomes(self)
 
     def timeseries(self) -> dict[str, np.ndarray]:

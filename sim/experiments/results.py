@@ -24,8 +24,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.outcomes import SERIES
-from sim.runner import RunResult
+from sim.model.outcomes import SERIES
+from sim.engines.runner import RunResult
 
 PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 ID_COLUMNS = ("scenario", "design_point", "replication", "seed")
@@ -63,7 +63,7 @@ def runs_table(scenario: str, design_point: int, replications: Sequence[int], se
 def timeseries_table(scenario: str, design_point: int, replications: Sequence[int],
                      results: Sequence[RunResult | None], start: str) -> pa.Table:
     """One row per run and month: identifiers, month index and label, every series."""
-    from sim.scenario import month_label
+    from sim.model.scenario import month_label
 
     keep = [(rep, r) for rep, r in zip(replications, results, strict=True) if r is not None]
     if not keep:
@@ -129,7 +129,7 @@ def sha256(path: Path) -> str:
 
 def git_commit() -> str | None:
     """The commit of the source tree the package runs from, with '-dirty' if it has changes."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     try:
         head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
                               text=True, timeout=5, check=True).stdout.strip()

@@ -11,7 +11,7 @@ How it measures, so that the figures are honest for numpy arrays:
 
 * Each worker is a fresh process (``spawn``). It imports, loads the scenarios and runs a
   warm-up (one run per scenario with Mesa, one batch with the fast engine), then runs its share
-  of the runs through :func:`sim.runner.run_chunk`, the engine interface sweeps use (results
+  of the runs through :func:`sim.engines.runner.run_chunk`, the engine interface sweeps use (results
   with their monthly series, as a sweep gets them). Runs per second = all runs / (last worker's
   end - first worker's start of its timed part).
 * Peak memory is the peak resident set size of each worker (``getrusage().ru_maxrss``: what
@@ -92,12 +92,12 @@ def _peak_rss() -> int:
 def futures_scenarios() -> tuple[str, list[str]]:
     """(where they come from, scenario files): futures.yaml's, or the shipped scenarios."""
     try:
-        from sim.experiment import load_experiment
+        from sim.experiments.experiment import load_experiment
 
         exp = load_experiment("futures")
         return "experiments/futures.yaml", [str(p) for p in exp.scenario_files]
     except Exception:  # no experiment file (or module) yet: the five shipped scenarios
-        from sim.loading import shipped_scenarios
+        from sim.model.loading import shipped_scenarios
 
         return "the shipped scenarios (no experiments/futures.yaml)", [str(p) for p in shipped_scenarios()]
 
@@ -107,8 +107,8 @@ def futures_scenarios() -> tuple[str, list[str]]:
 
 def _timed_share(engine: str, files: Sequence[str], reps: Sequence[int], chunk: int) -> dict:
     """One worker: warm up, then run replications ``reps`` of every scenario; times and memory."""
-    from sim.loading import load_scenario
-    from sim.runner import RunResult, run_chunk, run_seed
+    from sim.model.loading import load_scenario
+    from sim.engines.runner import RunResult, run_chunk, run_seed
 
     scenarios = [load_scenario(f) for f in files]
     rss0 = _rss_now()
@@ -180,14 +180,14 @@ def bench(workers: Sequence[int] = (1, 2), mesa_runs: int = MESA_RUNS, fast_runs
 
 def _million_init(files: Sequence[str]) -> None:
     global _SCENARIOS
-    from sim.loading import load_scenario
+    from sim.model.loading import load_scenario
 
     _SCENARIOS = [load_scenario(f) for f in files]
 
 
 def _million_task(task: tuple[int, int, int]) -> tuple[int, int, int, np.ndarray, int, int]:
-    from sim.ensemble import BATCH, simulate
-    from sim.runner import run_seed
+    from sim.engines.fast.ensemble import BATCH, simulate
+    from sim.engines.runner import run_seed
 
     s, start, stop = task
     parts = [simulate(_SCENARIOS[s], [run_seed(ROOT_SEED, k) for k in range(a, min(a + BATCH, stop))],
@@ -203,8 +203,8 @@ def million(runs: int = 1_000_000, workers: int = 2, chunk: int = MILLION_CHUNK,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sim.loading import load_scenario
-    from sim.outcomes import outcome_names
+    from sim.model.loading import load_scenario
+    from sim.model.outcomes import outcome_names
 
     where, files = futures_scenarios()
     per = runs // len(files)
@@ -265,7 +265,7 @@ def futures(workers: int = 2, echo=print) -> dict:
     import subprocess
     import sys
 
-    from sim.experiment import load_experiment
+    from sim.experiments.experiment import load_experiment
 
     exp = load_experiment("futures")
     runs = exp.spec.replications * len(exp.scenarios)

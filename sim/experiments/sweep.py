@@ -2,13 +2,13 @@
 
 plan -> tasks -> executor -> shards -> consolidation -> manifest (layout: ``docs/outputs.md``).
 
-* Plan: cells (scenario x design point, :mod:`sim.design`) times replications. The runs of a
+* Plan: cells (scenario x design point, :mod:`sim.experiments.design`) times replications. The runs of a
   scenario are numbered ``design_point * replications + replication`` and cut into tasks of
   ``chunk`` consecutive runs (a task may span design points when there are few replications,
   as in a Sobol design).
-* A run's seed is ``run_seed(root, replication, seed_point)`` (:mod:`sim.runner`): it depends on
+* A run's seed is ``run_seed(root, replication, seed_point)`` (:mod:`sim.engines.runner`): it depends on
   nothing but the experiment, so results do not depend on the tasks, the workers or the executor.
-* A task runs its runs with :func:`sim.runner.run_chunk` (any registered engine) and writes its
+* A task runs its runs with :func:`sim.engines.runner.run_chunk` (any registered engine) and writes its
   shard itself: ``shards/<task>.series.parquet`` then ``shards/<task>.runs.parquet``, each
   atomically (temporary name, then ``os.replace``). A runs shard on disk means the task is done:
   it is the unit of resume. Only a small status record travels back to the sweep.
@@ -42,17 +42,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from sim.design import Design, build_design
-from sim.experiment import LoadedExperiment
-from sim.results import (
+from sim.experiments.design import Design, build_design
+from sim.experiments.experiment import LoadedExperiment
+from sim.experiments.results import (
     StreamingParquet,
     atomic_write_table,
     runs_table,
     timeseries_table,
     write_manifest,
 )
-from sim.runner import ENGINES, RunFailure, RunResult, run_chunk, run_seed
-from sim.scenario import Scenario
+from sim.engines.runner import ENGINES, RunFailure, RunResult, run_chunk, run_seed
+from sim.model.scenario import Scenario
 
 FORMAT = "deterrence-sweep/1"
 EXECUTORS = ("serial", "process", "dask")
@@ -115,12 +115,12 @@ class Plan:
 
 
 def default_engine() -> str:
-    """'fast' when the vectorised engine (sim.ensemble) is there, else 'mesa'."""
+    """'fast' when the vectorised engine (sim.engines.fast.ensemble) is there, else 'mesa'."""
     if "fast" in ENGINES:
         return "fast"
-    if importlib.util.find_spec("sim.ensemble") is None:
+    if importlib.util.find_spec("sim.engines.fast.ensemble") is None:
         return "mesa"
-    import sim.ensemble  # noqa: F401  (registers "fast"; a broken module should say so, not hide)
+    import sim.engines.fast.ensemble  # noqa: F401  (registers "fast"; a broken module should say so, not hide)
 
     return "fast" if "fast" in ENGINES else "mesa"
 

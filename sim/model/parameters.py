@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.priors import _Prior, as_prior
-from sim.scenario import Scenario, event_id, month_index
+from sim.model.priors import _Prior, as_prior
+from sim.model.scenario import Scenario, event_id, month_index
 
 SECTIONS = ("patron", "beliefs", "allies", "adversary", "pillar")
 
