@@ -12,4 +12,4 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[${extras}]"
 # the fast engine's compiled kernels: built once here (about 10 s) and cached, not in the first sweep
-.venv/bin/python -c 'from sim.engines.fast.ensemble import compile_kernels; print(f"fast engine kernels ready ({compile_kernels():.1f} s)")'
+.venv/bin/python -c 'from sim.engines.fast import compile_kernels; print(f"fast engine kernels ready ({compile_kernels():.1f} s)")'

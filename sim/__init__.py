@@ -15,8 +15,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from sim.model.loading import ScenarioError, load_scenario
 from sim.engines.mesa.model import AllianceModel
 from sim.engines.runner import RunResult, run_scenario
+from sim.model.loading import ScenarioError, load_scenario
 
 __all__ = ["AllianceModel", "RunResult", "ScenarioError", "__version__", "load_scenario", "run_scenario"]

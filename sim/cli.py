@@ -50,9 +50,9 @@ def _out_dir(path: Path) -> Path:
 def cmd_run(args) -> int:
     import pyarrow.parquet as pq
 
-    from sim.model.loading import find_scenario, load_scenario, scenario_hash
     from sim.experiments.montecarlo import run_monte_carlo
     from sim.experiments.summary import format_summary, summary_rows
+    from sim.model.loading import find_scenario, load_scenario, scenario_hash
 
     scenario = load_scenario(args.scenario)
     path = find_scenario(args.scenario)

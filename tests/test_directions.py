@@ -23,9 +23,9 @@ import pytest
 
 import sim.model.rules.deterrence as deterrence_rules
 from sim.engines.mesa.model import AllianceModel, Evidence
+from sim.engines.runner import run_seed
 from sim.model.outcomes import GROUPS
 from sim.model.rules import deterrence
-from sim.engines.runner import run_seed
 from sim.model.scenario import Scenario
 
 pytestmark = pytest.mark.slow  # about 50 s: 7 arms x 200 runs x 24 months

@@ -1,4 +1,4 @@
-"""The ensemble engine ("fast", sim.engines.fast.ensemble) against the Mesa engine (sim.engines.mesa.model).
+"""The ensemble engine ("fast", sim.engines.fast) against the Mesa engine (sim.engines.mesa.model).
 
 Equality is bit-exact: for the same seed the fast engine's parameters, outcomes (signposts
 included) and monthly series are the Mesa engine's, bit for bit (``==``, NaN where NaN), for
@@ -17,13 +17,20 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.engines.fast.ensemble import _AGG, _aggregates, parameter_matrix, run_fast, simulate
-from sim.model.loading import load_scenario, shipped_scenarios
-from sim.engines.fast.ordered_sums import compensated_sums, padded, pairwise_sums, reputation_sums, weighted_sums
-from sim.model.outcomes import MAIN_OUTCOMES
-from sim.model.parameters import draw_parameters
-from sim.model.rules import credibility, strategy
+from sim.engines.fast import run_fast, simulate
+from sim.engines.fast.ordered_sums import (
+    compensated_sums,
+    padded,
+    pairwise_sums,
+    reputation_sums,
+    weighted_sums,
+)
+from sim.engines.fast.records import AGG, aggregates
 from sim.engines.runner import RunFailure, RunResult, run_chunk, run_scenario, run_seed
+from sim.model.loading import load_scenario, shipped_scenarios
+from sim.model.outcomes import MAIN_OUTCOMES
+from sim.model.parameters import draw_parameters, parameter_matrix
+from sim.model.rules import credibility, strategy
 from sim.model.streams import Streams
 
 SCENARIOS = [p.stem for p in shipped_scenarios()]
@@ -96,7 +103,7 @@ def test_compensated_sum_keeps_what_the_plain_sum_loses():
 
 
 def test_aggregates_are_the_records_sums():
-    """ensemble._aggregates, the month's sums and counts in one compiled pass, gives what
+    """ensemble.aggregates, the month's sums and counts in one compiled pass, gives what
     outcomes.snapshot and Recorder.record compute for one run with numpy and Python, bit
     for bit: totals and group sums, products, counts and the compensated sum."""
     rng = np.random.default_rng(11)
@@ -111,8 +118,8 @@ def test_aggregates_are_the_records_sums():
     pledge = rng.choice([2.0, 3.5], R)
     groups = {name: np.sort(rng.choice(n, size, replace=False)) for name, size in
               (("eastern_flank", 9), ("frontline", 4), ("western", 17))}
-    out = np.empty((R, len(_AGG)))
-    _aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, pledge, 2.0 - 1e-9,
+    out = np.empty((R, len(AGG)))
+    aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, pledge, 2.0 - 1e-9,
                 groups["eastern_flank"], groups["frontline"], groups["western"], out)
     for r in range(R):
         autonomy = (strat[r] == strategy.AUTONOMY).astype(float)
@@ -130,7 +137,7 @@ def test_aggregates_are_the_records_sums():
             "at_2pct": (share[r] >= 2.0 - 1e-9).sum(), "at_pledge": (share[r] >= pledge[r] - 1e-9).sum(),
             "usable_compensated": sum(usable[r].tolist()),
         }
-        for name, k in _AGG.items():
+        for name, k in AGG.items():
             assert np.float64(out[r, k]).tobytes() == np.float64(want[name]).tobytes(), (r, name)
 
 

@@ -14,7 +14,16 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from sim.model.priors import Beta, Choice, Distribution, Fixed, Normal, Triangular, Uniform, as_prior
+from sim.model.priors import (
+    Beta,
+    Choice,
+    Distribution,
+    Fixed,
+    Normal,
+    Triangular,
+    Uniform,
+    as_prior,
+)
 
 PARSE = TypeAdapter(Distribution)
 U = np.random.default_rng(20260501).random(20_000)

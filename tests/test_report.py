@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model.world import ALLIES
 from sim.cli import main
+from sim.model.world import ALLIES
 from sim.report import ReportInputError, build_report, compare
 from sim.report import data as D
 from sim.report import figures as F
@@ -44,8 +44,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 def _short_run(name: str, folder: Path, scenarios: Path) -> Path:
-    from sim.model.loading import load_scenario
     from sim.experiments.montecarlo import run_monte_carlo
+    from sim.model.loading import load_scenario
 
     path = scenarios / f"{name}_{MONTHS}m.yaml"  # not {name}.yaml: "extends: {name}" would find itself
     path.write_text(f"extends: {name}\nname: {name}\ntitle: '{name}, {MONTHS} months'\n"

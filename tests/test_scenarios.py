@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.loading import load_scenario, shipped_scenarios
 from sim.engines.runner import RunResult, run_chunk, run_seed
+from sim.model.loading import load_scenario, shipped_scenarios
 
 RUNS = 60
 ROOT = 20260512
@@ -23,7 +23,7 @@ ROOT = 20260512
 
 def _engine() -> str:
     try:
-        import sim.engines.fast.ensemble  # noqa: F401
+        import sim.engines.fast  # noqa: F401
     except ImportError:
         return "mesa"
     return "fast"

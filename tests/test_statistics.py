@@ -10,8 +10,6 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-from sim.engines import runner
-from sim.experiments.experiment import load_experiment
 from sim.analysis.statistics import (
     describe,
     format_summary,
@@ -24,6 +22,8 @@ from sim.analysis.statistics import (
     wilson,
     write_summary,
 )
+from sim.engines import runner
+from sim.experiments.experiment import load_experiment
 from sim.experiments.summary import wilson_interval
 from sim.experiments.sweep import run_sweep
 

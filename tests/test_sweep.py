@@ -15,12 +15,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from sim.engines import runner
-
-from sim.experiments import sweep
 from sim.cli import main
-from sim.experiments.experiment import load_experiment
+from sim.engines import runner
 from sim.engines.runner import run_seed
+from sim.experiments import sweep
+from sim.experiments.experiment import load_experiment
 from sim.experiments.sweep import FolderLock, SweepError, run_sweep
 
 SHORT = """\

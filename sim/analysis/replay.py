@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from sim.model.world import HISTORY_YEARS, defence_share_history, load_world
-from sim.model.loading import load_scenario
 from sim.engines.mesa.model import AllianceModel
 from sim.engines.runner import run_seed
+from sim.model.loading import load_scenario
+from sim.model.world import HISTORY_YEARS, defence_share_history, load_world
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from scipy import stats
 
-from sim.model.outcomes import MAIN_OUTCOMES, OUTCOMES
 from sim.experiments.results import atomic_write_table, sha256, write_manifest
 from sim.experiments.summary import wilson_interval
+from sim.model.outcomes import MAIN_OUTCOMES, OUTCOMES
 
 LEVEL = 0.95
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

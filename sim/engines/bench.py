@@ -107,8 +107,8 @@ def futures_scenarios() -> tuple[str, list[str]]:
 
 def _timed_share(engine: str, files: Sequence[str], reps: Sequence[int], chunk: int) -> dict:
     """One worker: warm up, then run replications ``reps`` of every scenario; times and memory."""
-    from sim.model.loading import load_scenario
     from sim.engines.runner import RunResult, run_chunk, run_seed
+    from sim.model.loading import load_scenario
 
     scenarios = [load_scenario(f) for f in files]
     rss0 = _rss_now()
@@ -186,7 +186,7 @@ def _million_init(files: Sequence[str]) -> None:
 
 
 def _million_task(task: tuple[int, int, int]) -> tuple[int, int, int, np.ndarray, int, int]:
-    from sim.engines.fast.ensemble import BATCH, simulate
+    from sim.engines.fast import BATCH, simulate
     from sim.engines.runner import run_seed
 
     s, start, stop = task

@@ -85,7 +85,7 @@ def run_chunk(scenario: Scenario, seeds: Sequence[int], *, fixed: dict[str, floa
     A run's result depends only on (scenario, seed, fixed), never on the chunk it is in.
     """
     if engine not in ENGINES and engine == "fast":
-        import sim.engines.fast.ensemble  # noqa: F401  (registers the "fast" engine)
+        import sim.engines.fast  # noqa: F401  (registers the "fast" engine)
     try:
         fn = ENGINES[engine]
     except KeyError:

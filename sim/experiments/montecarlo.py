@@ -11,10 +11,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from sim.engines.runner import RunFailure, RunResult, run_chunk, run_seed
+from sim.experiments.results import StreamingParquet, runs_table, timeseries_table, write_manifest
 from sim.model.outcomes import outcome_names
 from sim.model.parameters import judgement_parameters
-from sim.experiments.results import StreamingParquet, runs_table, timeseries_table, write_manifest
-from sim.engines.runner import RunFailure, RunResult, run_chunk, run_seed
 from sim.model.scenario import Scenario
 
 CHUNK = 50

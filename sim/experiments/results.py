@@ -24,8 +24,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.model.outcomes import SERIES
 from sim.engines.runner import RunResult
+from sim.model.outcomes import SERIES
 
 PARQUET_OPTIONS = {"compression": "zstd", "write_statistics": True}
 ID_COLUMNS = ("scenario", "design_point", "replication", "seed")

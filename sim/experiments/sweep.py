@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from sim.engines.runner import ENGINES, RunFailure, RunResult, run_chunk, run_seed
 from sim.experiments.design import Design, build_design
 from sim.experiments.experiment import LoadedExperiment
 from sim.experiments.results import (
@@ -51,7 +52,6 @@ from sim.experiments.results import (
     timeseries_table,
     write_manifest,
 )
-from sim.engines.runner import ENGINES, RunFailure, RunResult, run_chunk, run_seed
 from sim.model.scenario import Scenario
 
 FORMAT = "deterrence-sweep/1"
@@ -115,12 +115,12 @@ class Plan:
 
 
 def default_engine() -> str:
-    """'fast' when the vectorised engine (sim.engines.fast.ensemble) is there, else 'mesa'."""
+    """'fast' when the vectorised engine (sim.engines.fast) is there, else 'mesa'."""
     if "fast" in ENGINES:
         return "fast"
-    if importlib.util.find_spec("sim.engines.fast.ensemble") is None:
+    if importlib.util.find_spec("sim.engines.fast") is None:
         return "mesa"
-    import sim.engines.fast.ensemble  # noqa: F401  (registers "fast"; a broken module should say so, not hide)
+    import sim.engines.fast  # noqa: F401  (registers "fast"; a broken module should say so, not hide)
 
     return "fast" if "fast" in ENGINES else "mesa"
 

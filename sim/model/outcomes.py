@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.rules import deterrence, strategy
+from sim.model import russia
+from sim.model.rules import strategy
 from sim.model.scenario import EventSignpost, SeriesSignpost, month_index
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class Definition:
 
 SERIES: dict[str, Definition] = {}
 OUTCOMES: dict[str, Definition] = {}
-_OUTCOME_FNS: dict[str, Callable] = {}
+OUTCOME_FNS: dict[str, Callable] = {}
 
 
 def _series(name: str, unit: str, description: str) -> None:
@@ -80,7 +81,7 @@ def _outcome(unit: str):
 
     def register(fn: Callable) -> Callable:
         OUTCOMES[fn.__name__] = Definition(fn.__name__, unit, (fn.__doc__ or "").strip())
-        _OUTCOME_FNS[fn.__name__] = fn
+        OUTCOME_FNS[fn.__name__] = fn
         return fn
 
     return register
@@ -328,15 +329,14 @@ class Recorder:
 
     def move(self, model: AllianceModel, kind: int, target: int, us: bool, europe: bool) -> None:
         t = model.month
-        if kind == deterrence.PROBE:
-            self._moves[t, 0] += 1
-            self.probes_unanswered += not us
-        else:
-            self._moves[t, 1] += 1
-            if not (us or europe):
-                self.failures += 1
-                if self.first_failure is None:
-                    self.first_failure = t
+        probe, unanswered, incursion, failure = russia.move_record(kind, us, europe)
+        self._moves[t, 0] += probe
+        self._moves[t, 1] += incursion
+        self.probes_unanswered += int(unanswered)
+        if failure:
+            self.failures += 1
+            if self.first_failure is None:
+                self.first_failure = t
 
     def record(self, model: AllianceModel) -> None:
         t = model.month
@@ -379,7 +379,7 @@ class Recorder:
         """Every outcome of the run, signposts included (computed on the months simulated)."""
         upto = max(model.month + 1, 1)
         s = {k: v[:upto] for k, v in self.data.items()}
-        out = {name: float(fn(s, self)) for name, fn in _OUTCOME_FNS.items()}
+        out = {name: float(fn(s, self)) for name, fn in OUTCOME_FNS.items()}
         out.update(signposts(model, s))
         allies = model.ally_list
         per_ally = ally_outcomes(model.world.iso3, [a.holds_deal for a in allies],

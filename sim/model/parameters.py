@@ -6,16 +6,17 @@ Names are dotted paths, the same in YAML, results and designs: ``patron.deal_pri
 Each run draws its parameters from streams of its own, separate from the chance within the run
 (the two layers of stochasticity stay separable):
 
-* section parameters: ``default_rng([seed, 1]).random(len(SECTION_PARAMETERS))``, in the fixed
+* section parameters: ``default_rng([seed, PARAMETER_STREAM]).random(len(SECTION_PARAMETERS))``, in the fixed
   order of the schema, so every scenario uses the same uniform for the same parameter (common
   random numbers: paired comparisons between scenarios);
-* each event's parameters: ``default_rng([seed, 2, crc32(event id)])``, so adding an event to a
+* each event's parameters: ``default_rng([seed, EVENT_PARAMETER_STREAM, crc32(event id)])``, so adding an event to a
   scenario does not shift the draws of any other.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -24,6 +25,7 @@ import numpy as np
 
 from sim.model.priors import _Prior, as_prior
 from sim.model.scenario import Scenario, event_id, month_index
+from sim.model.streams import EVENT_PARAMETER_STREAM, PARAMETER_STREAM, Streams
 
 SECTIONS = ("patron", "beliefs", "allies", "adversary", "pillar")
 
@@ -40,7 +42,7 @@ SECTION_PARAMETERS: tuple[str, ...] = _section_parameter_names()
 """Every section parameter, in the fixed order used to draw them."""
 
 
-def _event_prior_fields(event) -> list[tuple[str, _Prior]]:
+def event_prior_fields(event) -> list[tuple[str, _Prior]]:
     """(name suffix, prior) of an event's numeric judgement fields, hazard included."""
     out = []
     for field in type(event).model_fields:
@@ -64,7 +66,7 @@ def judgement_parameters(scenario: Scenario) -> dict[str, _Prior]:
         out[name] = as_prior(getattr(getattr(scenario, section), field))
     for i, event in enumerate(scenario.events):
         eid = event_id(event, i)
-        for suffix, prior in _event_prior_fields(event):
+        for suffix, prior in event_prior_fields(event):
             out[f"events.{eid}.{suffix}"] = prior
     return out
 
@@ -74,27 +76,41 @@ def event_stream_key(eid: str) -> int:
     return zlib.crc32(eid.encode("utf-8"))
 
 
-def draw_parameters(scenario: Scenario, seed: int, fixed: dict[str, float] | None = None) -> dict[str, float]:
-    """One run's parameter values: priors evaluated at uniforms from the run's own streams.
+def parameter_matrix(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None):
+    """(names, values [runs, parameters]): each run's parameter values, the priors evaluated at
+    uniforms from the run's own streams.
 
     ``fixed`` sets some parameters to given values (an experiment's design point); the
     uniforms are drawn all the same, so fixing one parameter leaves the others unchanged.
     """
     priors = judgement_parameters(scenario)
-    u = np.random.default_rng([seed, 1]).random(len(SECTION_PARAMETERS))
-    values = {name: float(priors[name].ppf(u[k])) for k, name in enumerate(SECTION_PARAMETERS)}
+    names = list(priors)
+    values = np.empty((len(seeds), len(names)))
+    col = {name: k for k, name in enumerate(names)}
+    u = Streams(seeds, [(PARAMETER_STREAM,)]).uniforms(len(SECTION_PARAMETERS))
+    for k, name in enumerate(SECTION_PARAMETERS):
+        values[:, col[name]] = priors[name].ppf(u[:, k])
     for i, event in enumerate(scenario.events):
         eid = event_id(event, i)
-        fields = _event_prior_fields(event)
-        ue = np.random.default_rng([seed, 2, event_stream_key(eid)]).random(len(fields))
+        fields = event_prior_fields(event)
+        if not fields:
+            continue
+        ue = Streams(seeds, [(EVENT_PARAMETER_STREAM, event_stream_key(eid))]).uniforms(len(fields))
         for k, (suffix, prior) in enumerate(fields):
-            values[f"events.{eid}.{suffix}"] = float(prior.ppf(ue[k]))
+            values[:, col[f"events.{eid}.{suffix}"]] = prior.ppf(ue[:, k])
     if fixed:
-        unknown = sorted(set(fixed) - set(values))
+        unknown = sorted(set(fixed) - set(names))
         if unknown:
-            raise KeyError(f"unknown parameter(s) {unknown}; known: {sorted(values)}")
-        values.update({k: float(v) for k, v in fixed.items()})
-    return values
+            raise KeyError(f"unknown parameter(s) {unknown}; known: {sorted(names)}")
+        for k, v in fixed.items():
+            values[:, col[k]] = float(v)
+    return names, values
+
+
+def draw_parameters(scenario: Scenario, seed: int, fixed: dict[str, float] | None = None) -> dict[str, float]:
+    """One run's parameter values (:func:`parameter_matrix` for one seed), by name."""
+    names, values = parameter_matrix(scenario, [seed], fixed)
+    return dict(zip(names, values[0].tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -121,7 +137,7 @@ def realise(scenario: Scenario, values: dict[str, float]) -> SimpleNamespace:
     for i, event in enumerate(scenario.events):
         eid = event_id(event, i)
         data = {f: getattr(event, f) for f in type(event).model_fields if f != "hazard"}
-        for suffix, _ in _event_prior_fields(event):
+        for suffix, _ in event_prior_fields(event):
             if not suffix.startswith("hazard."):
                 data[suffix] = values[f"events.{eid}.{suffix}"]
         hz = event.hazard

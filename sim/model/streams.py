@@ -25,6 +25,12 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
+# A run's streams, all seeded from its one integer seed (ODD 3.3): chance within the run is
+# default_rng(seed); the others are default_rng([seed, STREAM, ...]).
+PARAMETER_STREAM = 1        # section parameters
+EVENT_PARAMETER_STREAM = 2  # an event's parameters, + crc32 of its id
+HAZARD_STREAM = 3           # a hazard event's monthly uniform, + crc32 of its id
+
 _U32 = np.uint32
 _MASK32 = 0xFFFFFFFF
 _INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
@@ -207,3 +213,15 @@ class Streams:
                              f"got {out.dtype} {out.shape}")
         _draw(self.s_hi, self.s_lo, self.inc_hi, self.inc_lo, out)
         return out
+
+
+# The fixed layout of each month's uniform draws from ``model.rng``: the same whatever happens,
+# so two engines (or two scenarios, for common random numbers) consume the stream identically.
+def draw_layout(n: int) -> dict[str, slice]:
+    names = [("reconsider", n), ("strategy", n), ("deal", n), ("compliance", n),
+             ("move", 1), ("us_response", 1), ("europe_response", 1)]
+    layout, k = {}, 0
+    for name, size in names:
+        layout[name] = slice(k, k + size)
+        k += size
+    return layout

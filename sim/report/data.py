@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.experiments.summary import wilson_interval
 from sim.model.outcomes import OUTCOMES, SERIES
 from sim.report.style import REFERENCE, scenario_order
-from sim.experiments.summary import wilson_interval
 
 MAX_GROUPS = 8
 KEYS = ("_folder", "design_point", "replication")

@@ -14,7 +14,7 @@ addition. The Mesa model (one run) sums in two orders:
 * Python's ``sum()`` over a list of floats: Neumaier's compensated summation in Python >= 3.12
   (``bltinmodule.c``; Neumaier 1974, Z. angew. Math. Mech. 54) (:func:`compensated_sums`).
 
-The ensemble engine (:mod:`sim.engines.fast.ensemble`) needs the same sums for every run of a batch. numpy
+The ensemble engine (:mod:`sim.engines.fast`) needs the same sums for every run of a batch. numpy
 can reproduce these orders across runs only with many passes over large temporaries; these
 kernels do it in one pass per run, compiled by numba with strict IEEE arithmetic (numba's
 default: no fast-math, so no reassociation and no fused multiply-add), which keeps each
@@ -59,7 +59,7 @@ def _block(a, lo, n):
 
 
 @njit(cache=True)
-def _pairwise(a, lo, n):
+def pairwise(a, lo, n):
     """numpy's pairwise_sum of a[lo:lo + n] (1-d, float64): blocks of at most 128 terms,
     joined as numpy's recursion joins them (sum(lo, n) = sum(lo, h) + sum(lo + h, n - h), h
     half of n rounded down to a multiple of 8), walked with an explicit stack (numba caches
@@ -71,7 +71,7 @@ def _pairwise(a, lo, n):
 
 @njit(cache=True)
 def _halves(a, lo, n):
-    """_pairwise beyond one block, kept apart so that _pairwise stays small."""
+    """pairwise beyond one block, kept apart so that pairwise stays small."""
     depth = 2 * (64 + 1)
     node_lo = np.empty(depth, np.int64)
     node_n = np.empty(depth, np.int64)
@@ -99,7 +99,7 @@ def _halves(a, lo, n):
 
 
 @njit(cache=True, inline="always")
-def _compensated(a, n):
+def compensated(a, n):
     """Python's sum() of a[0:n] (1-d, float64): Neumaier's running correction, added at the
     end when it is finite and nonzero (``bltinmodule.c``). The sum starts from the integer 0,
     so a first term -0.0 becomes +0.0."""
@@ -121,7 +121,7 @@ def _compensated(a, n):
 @njit(cache=True)
 def _pairwise_rows(x, out):
     for r in range(x.shape[0]):
-        out[r] = _pairwise(x[r], 0, x.shape[1])
+        out[r] = pairwise(x[r], 0, x.shape[1])
 
 
 def pairwise_sums(x: np.ndarray) -> np.ndarray:
@@ -136,7 +136,7 @@ def pairwise_sums(x: np.ndarray) -> np.ndarray:
 @njit(cache=True)
 def _compensated_rows(x, out):
     for r in range(x.shape[0]):
-        out[r] = _compensated(x[r], x.shape[1])
+        out[r] = compensated(x[r], x.shape[1])
 
 
 def compensated_sums(x: np.ndarray) -> np.ndarray:
@@ -191,7 +191,7 @@ def _weighted_rows(m, v, out, terms, nonzero):
                 for i in range(n):
                     for j in range(n):
                         terms[j] = m[r, j, i] * row[j]
-                    res[i] = _pairwise(terms, 0, n)
+                    res[i] = pairwise(terms, 0, n)
                 continue
             count = _nonzero_terms(row, nonzero)
             if count == 0:

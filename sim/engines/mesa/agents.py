@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.rules import capability, credibility, deterrence, patron, posture, spending, strategy
+from sim.model import deals, policy, russia, troops
+from sim.model.rules import capability, credibility, deterrence, posture, spending, strategy
 
 if TYPE_CHECKING:
     from sim.engines.mesa.model import AllianceModel
@@ -28,7 +29,7 @@ class Ally(mesa.Agent):
         self.index = index
         self.iso3 = iso3
         self.name = name
-        # Calibrated state; see AllianceModel._initial_state for where each comes from.
+        # Calibrated state; sim.model.initialisation says where each comes from.
         self.gdp: float = state["gdp"]
         self.share: float = state["share"]
         self.start_share: float = state["share"]
@@ -97,11 +98,10 @@ class Ally(mesa.Agent):
         if m.draw("reconsider", i) >= a.reconsider_rate:
             return
         c = self.credibility
-        room = max(self.ceiling - self.share, 0.1)
         utilities = strategy.strategy_utilities(
             c, self.solidarity, self.exposure * m.threat_ratio,
             strategy.deal_gain(c, m.p.patron.will_deal_weight),
-            m.p.patron.deal_price / room, m.last.share_with_deal,
+            deals.price_burden(m.p.patron.deal_price, self.ceiling, self.share), m.last.share_with_deal,
             self.europeanist, self.russia_leaning, m.last.european_usable, m.attachment_strain,
             collective_attachment=a.collective_attachment, deal_threat_weight=a.deal_threat_weight,
             deal_gap_weight=a.deal_gap_weight, deal_price_weight=a.deal_price_weight,
@@ -110,24 +110,24 @@ class Ally(mesa.Agent):
         )
         probs = strategy.logit_probabilities(utilities, a.logit_temperature)
         self.strategy = int(strategy.draw_choice(probs, m.draw("strategy", i)))
-        if self.strategy != strategy.DEAL and self.holds_deal:
-            self.holds_deal = False  # leaving the deal strategy ends the deal
-            self.deal_floor = 0.0
+        if deals.ends_deal(self.strategy, self.holds_deal):
+            for name, value in deals.ended().items():
+                setattr(self, name, value)
 
     def decide_compliance(self) -> None:
         """Phase 4b (each January): follow the pledge path this year or not."""
         m, a, i = self.model, self.model.p.allies, self.index
-        if self.pledge_exempt or self.strategy == strategy.ACCOMMODATION:
+        if not policy.on_pledge_path(self.pledge_exempt, self.strategy):
             self.complies = False
             return
-        pressure = m.patron.strictness[i] * (m.patron.threshold[i] > 0)
+        pressure = policy.compliance_pressure(m.patron.threshold[i], m.patron.strictness[i])
         p = spending.compliance_probability(
             a.compliance_base, a.compliance_pressure, pressure, a.compliance_peer, m.last.share_complying
         )
         self.complies = bool(m.draw("compliance", i) < p)
 
     def set_spending(self) -> None:
-        """Phase 4c: best response in the joint-product alliance, bounded by floors, ceiling, ramp."""
+        """Phase 4d: best response in the joint-product alliance, bounded by floors, ceiling, ramp."""
         m, a = self.model, self.model.p.allies
         s_in = spending.spill_in(
             self.private_share, self.credibility, m.us_protection(self),
@@ -156,9 +156,8 @@ class Patron(mesa.Agent):
         super().__init__(model)
         p = model.p.patron
         self.threshold = np.full(n_allies, p.conditionality_threshold)
-        # Strictness means nothing without a threshold: an unconditional guarantee is not priced.
-        strict = p.conditionality_strictness if p.conditionality_threshold > 0 else 0.0
-        self.strictness = np.full(n_allies, strict)
+        self.strictness = np.full(n_allies, policy.effective_strictness(
+            p.conditionality_threshold, p.conditionality_strictness))
         # Allies to whom the US has explicitly pledged an unconditional presence.
         self.unconditional = np.zeros(n_allies, dtype=bool)
         self.attention: float = p.attention
@@ -170,15 +169,9 @@ class Patron(mesa.Agent):
 
     def will(self, ally: Ally) -> float:
         """Latent will to defend ``ally`` (nobody observes it; crises reveal it)."""
-        p, i = self.model.p.patron, ally.index
-        return float(patron.will_to_defend(
-            ally.share, self.threshold[i], self.strictness[i], float(ally.holds_deal),
-            ally.us_troops, self.attention, float(self.exit_notice),
-            base=p.will_base, payment_weight=p.will_payment_weight,
-            conditionality_penalty=p.conditionality_penalty, deal_weight=p.will_deal_weight,
-            tripwire_weight=p.will_tripwire_weight, distraction_weight=p.will_distraction_weight,
-            exit_penalty=p.exit_will_penalty,
-        ))
+        i = ally.index
+        return float(russia.patron_will(ally.share, self.threshold[i], self.strictness[i], float(ally.holds_deal),
+                                        ally.us_troops, float(self.exit_notice), self.model.p))
 
     def order_move(self, host: int | None, dest: int | None, troops: float, months: int) -> None:
         """Queue a withdrawal (dest None: home) or a deployment from home (host None)."""
@@ -198,38 +191,28 @@ class Patron(mesa.Agent):
                 src.troops_permanent, src.troops_rotational, moved = (
                     float(x) for x in posture.move_troops(src.troops_permanent, src.troops_rotational, amount)
                 )
-                m.signal_troops(order["host"], -moved)
+                m.apply(troops.tranche_signals(order["host"], -moved, m.p))
             if order["dest"] is None:
                 self.troops_home += moved
             else:
                 m.ally_list[order["dest"]].troops_rotational += moved
-                m.signal_troops(order["dest"], moved)
+                m.apply(troops.tranche_signals(order["dest"], moved, m.p))
             order["left"] -= amount
         self.orders = [o for o in self.orders if o["left"] > 1e-9]
 
     def restate_policy(self) -> None:
-        """Phase 2b: the standing policy, observed every month as cheap talk.
-
-        A conditional guarantee keeps telling each ally its protection is priced (weight
-        rhetoric x strictness); an explicit unconditional pledge keeps telling the opposite,
-        and others read it through reputation. Without this, a policy would count only in the
-        month it was announced and be forgotten.
-        """
-        m, w = self.model, self.model.p.beliefs.weight_rhetoric
-        ev = m.evidence
-        ev.direct_failed += w * self.strictness
-        ev.ru_direct_failed += w * self.strictness
-        # an unconditional pledge is about a named ally; the others read it through reputation
-        ev.us_honoured += w * self.unconditional
-        ev.ru_honoured += w * self.unconditional
+        """Phase 2b: the standing policy, observed every month as cheap talk
+        (:func:`sim.model.policy.restatement`)."""
+        m = self.model
+        m.apply(policy.restatement(self.strictness, self.unconditional, m.p.beliefs.weight_rhetoric))
 
     def answer_deal_requests(self) -> None:
-        """Phase 4d: allies choosing a deal ask for one; the patron accepts with its appetite."""
+        """Phase 4c: allies choosing a deal ask for one; the patron grants it with its appetite."""
         m = self.model
         for ally in m.ally_list:
-            seeking = ally.strategy == strategy.DEAL and not ally.holds_deal
-            if seeking and m.draw("deal", ally.index) < m.p.patron.deal_appetite:
-                m.conclude_deal(ally, m.p.patron.deal_price)
+            if deals.seeks_deal(ally.strategy, ally.holds_deal) and deals.granted(
+                    m.draw("deal", ally.index), m.p.patron.deal_appetite):
+                m.apply(deals.conclude(m, m.p, ally.index, m.p.patron.deal_price))
 
 
 class Adversary(mesa.Agent):
@@ -268,15 +251,10 @@ class Adversary(mesa.Agent):
 
     def choose_move(self) -> tuple[int, int]:
         """Phase 5: nothing, a probe or an incursion, where the believed response is lowest."""
-        m, p = self.model, self.model.p.adversary
-        r = deterrence.believed_response(self.belief_us_will(), m.us_effectiveness, m.europe_response)
-        probe_u, inc_u = deterrence.move_utilities(
-            r, probe_gain=p.probe_gain, probe_cost=p.probe_cost,
-            incursion_gain=p.incursion_gain, incursion_cost=p.incursion_cost,
-        )
-        probs = deterrence.move_probabilities(probe_u, inc_u, p.inaction_utility, p.logit_temperature)
+        m = self.model
+        probs = russia.move_probabilities(self.belief_us_will(), m.us_effectiveness, m.europe_response, m.p)
         index = strategy.draw_choice(probs, m.draw("move"))
-        kind, target = deterrence.decode_move(index, len(r))
+        kind, target = deterrence.decode_move(index, m.n)
         self.last_move = (int(kind), int(target))
         return self.last_move
 

@@ -24,62 +24,29 @@ Each month (ODD "process overview", ``docs/ODD.md``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import mesa
 import numpy as np
 
-from sim.model import outcomes
 from sim.engines.mesa.agents import Adversary, Ally, EuropeanPillar, Patron
-from sim.model.world import World, load_world, pairwise_distance_km
 from sim.engines.mesa.events import EventBook
+from sim.model import outcomes, russia
+from sim.model.effects import CHANNELS, STATE, Change, Order, Signal
+from sim.model.initialisation import initial_state
 from sim.model.parameters import draw_parameters, realise
-from sim.model.rules import credibility, deterrence, patron, spending, strategy
+from sim.model.rules import credibility, deterrence, patron, spending
 from sim.model.scenario import Scenario
+from sim.model.streams import draw_layout
+from sim.model.world import World, load_world, pairwise_distance_km
 
 
-@dataclass
-class Evidence:
-    """Weighted signals received in one month, per ally they concern.
+class Evidence(SimpleNamespace):
+    """Weighted signals received in one month, one array per channel (:data:`CHANNELS`), each
+    value about the ally at that position."""
 
-    ``us_*``: about the US guarantee to ally j, as allies read them (others read them through
-    reputation); ``direct_*``: addressed to ally i itself (a statement to all allies reaches
-    each once, not again through reputation); ``ru_*`` and ``ru_direct_*``: the same two
-    channels for Russia's belief about US will for ally j; ``eu_*``: about European solidarity
-    with ally j.
-    """
-
-    n: int
-    us_honoured: np.ndarray = field(init=False)
-    us_failed: np.ndarray = field(init=False)
-    direct_honoured: np.ndarray = field(init=False)
-    direct_failed: np.ndarray = field(init=False)
-    ru_honoured: np.ndarray = field(init=False)
-    ru_failed: np.ndarray = field(init=False)
-    ru_direct_honoured: np.ndarray = field(init=False)
-    ru_direct_failed: np.ndarray = field(init=False)
-    eu_honoured: np.ndarray = field(init=False)
-    eu_failed: np.ndarray = field(init=False)
-
-    def __post_init__(self):
-        for name in ("us_honoured", "us_failed", "direct_honoured", "direct_failed",
-                     "ru_honoured", "ru_failed", "ru_direct_honoured", "ru_direct_failed",
-                     "eu_honoured", "eu_failed"):
-            setattr(self, name, np.zeros(self.n))
-
-
-# The fixed layout of each month's uniform draws from ``model.rng``: the same whatever happens,
-# so two engines (or two scenarios, for common random numbers) consume the stream identically.
-def draw_layout(n: int) -> dict[str, slice]:
-    names = [("reconsider", n), ("strategy", n), ("deal", n), ("compliance", n),
-             ("move", 1), ("us_response", 1), ("europe_response", 1)]
-    layout, k = {}, 0
-    for name, size in names:
-        layout[name] = slice(k, k + size)
-        k += size
-    return layout
-
+    def __init__(self, n: int):
+        super().__init__(**{name: np.zeros(n) for name in CHANNELS})
 
 
 class AllianceModel(mesa.Model):
@@ -111,20 +78,20 @@ class AllianceModel(mesa.Model):
         self.growth_penalty = 0.0
         self.threat_multiplier = 1.0
 
-        init = _initial_state(self.world, scenario, self.p)
-        self.n = n = len(init["iso3"])
+        state = initial_state(self.world, scenario, self.p)
+        self.n = n = self.world.n
         self.layout = draw_layout(n)
         self._n_draws = self.layout["europe_response"].stop
         self._draws = np.zeros(self._n_draws)
 
         Ally.create_agents(
-            self, n, index=list(range(n)), iso3=init["iso3"], name=init["name"],
-            **{k: list(v) for k, v in init["state"].items()},
+            self, n, index=list(range(n)), iso3=list(self.world.iso3), name=list(self.world.name),
+            **{k: v.tolist() for k, v in state.items()},
         )
         # The AgentSet of allies in their fixed (calibration) order, for array views.
         self.ally_list: list[Ally] = sorted(self.agents_by_type[Ally], key=lambda a: a.index)
         self.patron = Patron(self, n)
-        self.adversary = Adversary(self, n, gdp=init["russia_gdp"])
+        self.adversary = Adversary(self, n, gdp=self.world.russia_gdp_usd_bn)
         self.pillar = EuropeanPillar(self)
 
         distance = np.array([a.distance_km for a in self.ally_list])
@@ -209,27 +176,50 @@ class AllianceModel(mesa.Model):
                                                           a.europe_response_steepness)
         self.threat_ratio = self.adversary.usable_force * self.threat_multiplier / self._usable0
 
-    # ---- signals --------------------------------------------------------------------------
-    def signal_troops(self, ally_index: int, troops: float) -> None:
-        """Troops arriving (+) or leaving (-) a host: a costly signal about the US guarantee."""
-        b = self.p.beliefs
-        w = credibility.troop_signal_weight(troops, b.troops_per_signal, b.weight_costly)
-        ev = self.evidence
-        if troops > 0:
-            ev.us_honoured[ally_index] += w
-            ev.ru_honoured[ally_index] += w
-        elif troops < 0:
-            ev.us_failed[ally_index] += w
-            ev.ru_failed[ally_index] += w * self.p.adversary.withdrawal_as_opportunity
+    # ---- state and effects (sim.model.effects) ------------------------------------------------
+    def get(self, field: str, ally: int | None = None):
+        """The run's ``field`` (of ``ally``, or of every ally when ``ally`` is None)."""
+        if field == "share_with_deal":
+            return self.last.share_with_deal
+        if field == "deterrence_failures":
+            return float(self.recorder.failures)
+        owner, per_ally = STATE[field]
+        if owner == "ally":
+            if ally is None:
+                return np.array([getattr(a, field) for a in self.ally_list])
+            return getattr(self.ally_list[ally], field)
+        holder = self if owner == "model" else getattr(self, owner)
+        value = getattr(holder, field)
+        return value[ally] if per_ally and ally is not None else value
 
-    def conclude_deal(self, ally: Ally, price: float) -> None:
-        """A bilateral deal: the ally pays ``price`` (% GDP a year) on top of its spending."""
-        ally.holds_deal = True
-        ally.strategy = strategy.DEAL
-        ally.deal_floor = min(ally.ceiling, ally.share + price)
-        w = self.p.beliefs.weight_pledge
-        self.evidence.direct_honoured[ally.index] += w
-        self.evidence.ru_honoured[ally.index] += w
+    def index(self, iso3: str) -> int:
+        return self.world.index(iso3)
+
+    def apply(self, effects: list) -> None:
+        """Carry out a behaviour's effects on this run's agents, in their order."""
+        for e in effects:
+            if not e.when:
+                continue
+            if isinstance(e, Signal):
+                channel = getattr(self.evidence, e.channel)
+                if e.ally is None:
+                    channel += e.weight
+                else:
+                    channel[e.ally] += e.weight
+            elif isinstance(e, Change):
+                value = e.value.item() if isinstance(e.value, (np.ndarray, np.generic)) else e.value
+                owner, per_ally = STATE[e.field]
+                if owner == "ally":
+                    setattr(self.ally_list[e.ally], e.field, value)
+                elif per_ally:
+                    getattr(getattr(self, owner), e.field)[e.ally] = value
+                else:
+                    setattr(self if owner == "model" else getattr(self, owner), e.field, value)
+            elif isinstance(e, Order):
+                if e.troops > 0:
+                    self.patron.order_move(e.host, e.dest, e.troops, e.months)
+            else:  # pragma: no cover - the vocabulary has no other effect
+                raise TypeError(f"unknown effect {e!r}")
 
     # ---- the month ------------------------------------------------------------------------
     def step(self) -> None:
@@ -262,18 +252,7 @@ class AllianceModel(mesa.Model):
         us, europe = deterrence.resolve(
             self.draw("us_response"), self.draw("europe_response"),
             self.patron.will(ally), self.us_effectiveness[target], self.europe_response[target])
-        w = self.p.beliefs.weight_costly
-        ev = self.evidence
-        if us:
-            ev.us_honoured[target] += w
-            ev.ru_honoured[target] += w
-        else:
-            ev.us_failed[target] += w
-            ev.ru_failed[target] += w
-        if europe:
-            ev.eu_honoured[target] += w
-        else:
-            ev.eu_failed[target] += w
+        self.apply(russia.answer_signals(target, us, europe, self.p))
         self.recorder.move(self, kind, target, bool(us), bool(europe))
 
     def run(self) -> None:
@@ -295,51 +274,3 @@ class AllianceModel(mesa.Model):
 
     def timeseries(self) -> dict[str, np.ndarray]:
         return self.recorder.series()
-
-
-def _initial_state(world: World, scenario: Scenario, p: SimpleNamespace) -> dict:
-    """Starting state per ally: calibration data, scenario overrides, drawn priors."""
-    n = world.n
-    ov = scenario.world.overrides
-
-    def column(name: str, base) -> list:
-        out = list(base)
-        for code, o in ov.items():
-            value = getattr(o, name)
-            if value is not None:
-                out[world.index(code)] = value
-        return out
-
-    share = column("defence_share", world.defence_share)
-    ceiling_override = column("fiscal_ceiling", [None] * n)
-    ceiling = [max(share[i], c if c is not None else p.allies.fiscal_ceiling) for i, c in enumerate(ceiling_override)]
-    exempt = [bool(x) for x in column("pledge_exempt", [False] * n)]
-    # An ally with no armed forces (Iceland) spends nothing and is not on the pledge path.
-    exempt = [e or share[i] == 0 for i, e in enumerate(exempt)]
-    alignment = column("alignment", world.alignment)
-    frontline = [bool(x) for x in world.land_border]
-    distance = np.asarray(world.distance_km, float)
-    state = {
-        "gdp": column("gdp_usd_bn", world.gdp_usd_bn),
-        "share": share,
-        "ceiling": ceiling,
-        "pledge_exempt": exempt,
-        "distance_km": list(distance),
-        "frontline": frontline,
-        "exposure": list(np.exp(-distance / p.allies.threat_distance_km)),
-        "private_share": [p.allies.private_share_frontline if f else p.allies.private_share_other for f in frontline],
-        "europeanist": [1.0 if a == "europeanist" else 0.0 for a in alignment],
-        "russia_leaning": [1.0 if a == "russia_leaning" else 0.0 for a in alignment],
-        "logistics_hub": column("logistics_hub", world.logistics_hub),
-        "troops_permanent": column("us_troops_permanent", world.us_troops_permanent),
-        "troops_rotational": column("us_troops_rotational", world.us_troops_rotational),
-        "enabler_dependence": [p.pillar.initial_enabler_dependence] * n,
-        "credibility": [p.beliefs.initial_credibility] * n,
-        "solidarity": [p.beliefs.initial_solidarity] * n,
-        "strength": [p.beliefs.initial_strength] * n,
-    }
-    state = {k: [float(x) if not isinstance(x, bool) else x for x in v] for k, v in state.items()}
-    return {
-        "iso3": list(world.iso3), "name": list(world.name), "state": state,
-        "russia_gdp": world.russia_gdp_usd_bn,
-    }
