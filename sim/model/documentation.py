@@ -31,7 +31,15 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
 
 from sim.model.priors import (
-    Beta, Choice, Fixed, Normal, Prior, Triangular, Uniform, _Prior, as_prior,
+    Beta,
+    Choice,
+    Fixed,
+    Normal,
+    Prior,
+    Triangular,
+    Uniform,
+    _Prior,
+    as_prior,
 )
 from sim.model.scenario import Event, Scenario, Section
 

@@ -1,20 +1,22 @@
-"""Judgement parameters: their flat names, and one run's draw from the scenario's priors.
+"""Judgement parameters: their flat names, and each run's draw from the scenario's priors.
 
 Names are dotted paths, the same in YAML, results and designs: ``patron.deal_price``,
 ``allies.max_ramp``, ``events.germany_withdrawal.troops``, ``events.second_wave.hazard.monthly``.
 
-Each run draws its parameters from streams of its own, separate from the chance within the run
-(the two layers of stochasticity stay separable):
+Each parameter is drawn by name: its uniform is the first double of a stream of its own,
+``default_rng([seed, PARAMETER_STREAM, key])`` with ``key`` a 64-bit hash of the full dotted
+name (:func:`name_key`), separate from the chance within the run (the two layers of
+stochasticity stay separable). So
 
-* section parameters: ``default_rng([seed, PARAMETER_STREAM]).random(len(SECTION_PARAMETERS))``, in the fixed
-  order of the schema, so every scenario uses the same uniform for the same parameter (common
-  random numbers: paired comparisons between scenarios);
-* each event's parameters: ``default_rng([seed, EVENT_PARAMETER_STREAM, crc32(event id)])``, so adding an event to a
-  scenario does not shift the draws of any other.
+* every scenario uses the same uniform for the same parameter (common random numbers: paired
+  comparisons between scenarios);
+* adding, removing or reordering a parameter, in the schema or in a scenario's events, leaves
+  every other parameter's draw unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ import numpy as np
 
 from sim.model.priors import _Prior, as_prior
 from sim.model.scenario import Scenario, event_id, month_index
-from sim.model.streams import EVENT_PARAMETER_STREAM, PARAMETER_STREAM, Streams
+from sim.model.streams import PARAMETER_STREAM, Streams
 
 SECTIONS = ("patron", "beliefs", "allies", "adversary", "pillar")
 
@@ -71,6 +73,11 @@ def judgement_parameters(scenario: Scenario) -> dict[str, _Prior]:
     return out
 
 
+def name_key(name: str) -> int:
+    """A stable 64-bit integer for a parameter's dotted name (BLAKE2b), keying its stream."""
+    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
+
+
 def event_stream_key(eid: str) -> int:
     """A stable integer for an event id (crc32), used to key its random stream."""
     return zlib.crc32(eid.encode("utf-8"))
@@ -80,24 +87,18 @@ def parameter_matrix(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, 
     """(names, values [runs, parameters]): each run's parameter values, the priors evaluated at
     uniforms from the run's own streams.
 
-    ``fixed`` sets some parameters to given values (an experiment's design point); the
-    uniforms are drawn all the same, so fixing one parameter leaves the others unchanged.
+    ``fixed`` sets some parameters to given values (an experiment's design point); the others
+    are drawn as always, so fixing one parameter leaves the others unchanged.
     """
     priors = judgement_parameters(scenario)
     names = list(priors)
+    # one stream per parameter, suffix-major: the uniforms of parameter k are rows k*R .. k*R+R-1
+    u = Streams(seeds, [(PARAMETER_STREAM, name_key(name)) for name in names]).uniforms(1)
+    u = u.reshape(len(names), len(seeds))
     values = np.empty((len(seeds), len(names)))
+    for k, name in enumerate(names):
+        values[:, k] = priors[name].ppf(u[k])
     col = {name: k for k, name in enumerate(names)}
-    u = Streams(seeds, [(PARAMETER_STREAM,)]).uniforms(len(SECTION_PARAMETERS))
-    for k, name in enumerate(SECTION_PARAMETERS):
-        values[:, col[name]] = priors[name].ppf(u[:, k])
-    for i, event in enumerate(scenario.events):
-        eid = event_id(event, i)
-        fields = event_prior_fields(event)
-        if not fields:
-            continue
-        ue = Streams(seeds, [(EVENT_PARAMETER_STREAM, event_stream_key(eid))]).uniforms(len(fields))
-        for k, (suffix, prior) in enumerate(fields):
-            values[:, col[f"events.{eid}.{suffix}"]] = prior.ppf(ue[:, k])
     if fixed:
         unknown = sorted(set(fixed) - set(names))
         if unknown:

@@ -27,9 +27,9 @@ from numba import njit
 
 # A run's streams, all seeded from its one integer seed (ODD 3.3): chance within the run is
 # default_rng(seed); the others are default_rng([seed, STREAM, ...]).
-PARAMETER_STREAM = 1        # section parameters
-EVENT_PARAMETER_STREAM = 2  # an event's parameters, + crc32 of its id
-HAZARD_STREAM = 3           # a hazard event's monthly uniform, + crc32 of its id
+PARAMETER_STREAM = 1        # a parameter's draw, + a 64-bit hash of its dotted name
+HAZARD_STREAM = 3           # a hazard event's monthly uniform, + crc32 of its id (2: unused since
+                            # parameters are drawn by name)
 
 _U32 = np.uint32
 _MASK32 = 0xFFFFFFFF
