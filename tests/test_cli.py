@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.cli import main
+from sim.engines import bench
 
 SHORT = """\
 extends: status_quo
@@ -69,6 +71,18 @@ def test_validate_good_and_bad(tmp_path, capsys):
     assert any("bad.yaml:5: patron.attention" in line and "0 to 1" in line for line in err)
 
 
+def test_python_dash_m_sim_exits_2_on_bad_input(monkeypatch, capsys):
+    """The fast loop's ``python -m sim``, run in this process (runpy, as the interpreter runs
+    it; the slow test below starts fresh processes): a bad input exits 2 with a message and no
+    exception."""
+    monkeypatch.setattr(sys, "argv", ["sim", "validate", "no_such_scenario"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("sim", run_name="__main__", alter_sys=True)
+    assert exit_.value.code == 2
+    assert "no_such_scenario" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_bad_input_exits_2_without_traceback(tmp_path):
     afile = tmp_path / "file"
     afile.write_text("x")
@@ -94,3 +108,14 @@ def test_schema_and_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "troops_to_poland" in out and "Troops Go to Poland" in out
+
+
+def test_bench_checks_its_workers_and_describes_the_machine(capsys):
+    """The benchmark itself runs thousands of runs (never in the tests); its command refuses bad
+    --workers before running anything, and its header names the machine and its load."""
+    assert main(["bench", "--workers", "0"]) == 2
+    assert "--workers: each must be at least 1" in capsys.readouterr().err
+    assert main(["bench", "--workers", "two"]) == 2
+    assert "comma-separated whole numbers" in capsys.readouterr().err
+    assert "cores usable" in bench.machine() and "Python" in bench.machine()
+    assert bench.load().startswith("load average")

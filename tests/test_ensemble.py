@@ -5,7 +5,8 @@ included) and monthly series are the Mesa engine's, bit for bit (``==``, NaN whe
 every shipped scenario over the full horizon. The pieces that make this so (the random streams,
 the reductions over allies) are checked on their own first, and a run's result does not depend
 on the batch that computed it. A two-sample comparison of distributions (KS and chi-square) is
-marked slow.
+marked slow, and so are the whole-run comparisons over many seeds; the fast loop compares a few
+runs of the scenario with every event kind.
 """
 
 from __future__ import annotations
@@ -222,6 +223,7 @@ def assert_same_run(fast: RunResult, mesa: RunResult) -> None:
         assert a.tobytes() == fast.series[k].tobytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_same_runs_as_mesa_bit_for_bit(scenario):
     """20 seeds x the full horizon: parameters, outcomes (with signposts) and every series
@@ -266,6 +268,7 @@ events:
 """
 
 
+@pytest.mark.slow
 def test_same_runs_as_mesa_every_event_kind(tmp_path):
     """A scenario with every event kind, scheduled and hazard-driven (each driver of a hazard),
     announced and not, conditional and unconditional guarantees to all and to named allies,
@@ -281,6 +284,23 @@ def test_same_runs_as_mesa_every_event_kind(tmp_path):
         assert_same_run(f, run_scenario(sc, seed=seed))
 
 
+def test_same_runs_as_mesa_every_event_kind_few_seeds(tmp_path):
+    """The fast loop's engine comparison (the slow tests above and below run every shipped
+    scenario with 20 seeds and this one with 30): the scenario with every event kind, three
+    seeds (two-word and one-word) over its full horizon, in a batch of two, with and without
+    fixed parameters, bit for bit."""
+    path = tmp_path / "kitchen_sink.yaml"
+    path.write_text(KITCHEN_SINK)
+    sc = load_scenario(path)
+    seeds = [run_seed(5, 0), run_seed(5, 1), 101]
+    for seed, f in zip(seeds, run_fast(sc, seeds, batch=2), strict=True):
+        assert_same_run(f, run_scenario(sc, seed=seed))
+    fixed = {"patron.deal_appetite": 0.9, "allies.reconsider_rate": 0.3, "events.pol_deal.troops": 2000.0}
+    [f] = run_fast(sc, seeds[:1], fixed)
+    assert_same_run(f, run_scenario(sc, seed=seeds[0], fixed=fixed))
+
+
+@pytest.mark.slow
 def test_same_runs_as_mesa_with_fixed_parameters():
     """A design point (fixed parameters) runs the same in both engines."""
     sc = load_scenario("troops_to_poland")
@@ -291,6 +311,7 @@ def test_same_runs_as_mesa_with_fixed_parameters():
         assert_same_run(f, run_scenario(sc, seed=seed, fixed=fixed))
 
 
+@pytest.mark.slow
 def test_batch_invariance():
     """Run 1234 alone is run 1234 inside a batch of 500, bit for bit, and batches of any size
     give the same runs."""
@@ -308,6 +329,19 @@ def test_batch_invariance():
     assert res.series is None
     for row, r in zip(res.outcomes, inside[315:330], strict=True):
         assert dict(zip(res.outcome_names, row.tolist(), strict=True)) == pytest.approx(r.outcomes, nan_ok=True, abs=0)
+
+
+def test_batch_invariance_few_runs():
+    """The fast loop's batch test (the slow one above uses a batch of 500): run 1234 alone is
+    run 1234 inside a batch of 20, and batches of 7 give the same runs, bit for bit."""
+    sc = load_scenario("further_withdrawals")
+    seeds = [run_seed(3, k) for k in range(19)]
+    seeds.insert(11, 1234)
+    alone = run_fast(sc, [1234])[0]
+    inside = run_fast(sc, seeds, batch=20)
+    assert_same_run(inside[11], alone)
+    for a, b in zip(run_fast(sc, seeds, batch=7), inside, strict=True):
+        assert_same_run(a, b)
 
 
 def test_failures_are_recorded_per_seed():

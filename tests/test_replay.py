@@ -17,11 +17,25 @@ def test_published_figures_are_read_from_the_data():
     assert gradient < -0.5
 
 
+def test_a_short_replay_scores_every_year():
+    """The fast loop's replay (the slow tests below score 24 runs): two runs, a score for every
+    published year, the published figures beside the simulated ones."""
+    short = replay(runs=2, seed=3)
+    years, at2, share, gradient = published()
+    assert list(short.years) == years
+    assert short.runs == 2 and list(short.published_at_2pct) == list(at2)
+    assert list(short.published_share) == list(share) and short.published_gradient == gradient
+    assert len(short.simulated_at_2pct) == len(short.simulated_share) == len(years)
+    assert all(np.isfinite(s[0]) for s in short.simulated_share)
+    assert np.isfinite(short.simulated_gradient[0])
+
+
 @pytest.fixture(scope="module")
 def score():
     return replay(runs=24, seed=3)
 
 
+@pytest.mark.slow
 def test_replay_is_flat_then_rises_after_2022(score):
     """Allies at 2%: the rise 2021->2024 exceeds the rise 2014->2021 (flat until 2021, then a
     sharp rise), as in NATO's series (3 -> 6 -> 18)."""
@@ -29,6 +43,7 @@ def test_replay_is_flat_then_rises_after_2022(score):
     assert med[2024] - med[2021] > med[2021] - med[2014]
 
 
+@pytest.mark.slow
 def test_replay_share_within_revision_tolerance_until_2024(score):
     """GDP-weighted share of Europe and Canada within 0.4 points of NATO's for 2014-2024 (NATO
     revises by up to 0.3-0.4 between editions). 2025, the year of the Hague push, is not
@@ -38,6 +53,7 @@ def test_replay_share_within_revision_tolerance_until_2024(score):
             assert abs(score.simulated_share[k][0] - score.published_share[k]) <= 0.4, y
 
 
+@pytest.mark.slow
 def test_replay_has_the_distance_gradient(score):
     """The closer to Moscow, the larger the rise: Spearman(distance, rise) < 0."""
     assert score.simulated_gradient[0] < 0

@@ -6,6 +6,11 @@ One small results folder is made per session: three scenarios x 12 runs x 24 mon
 temporary scenario that extends a shipped one with a 24-month horizon), the runs of the three
 folders combined into one as a sweep of several scenarios would be. Sweeps (a grid, arms) are
 stand-ins made from those runs, with the files 'deterrence sweep' writes.
+
+Drawing is what costs (the full report of the three scenarios takes half a minute): the tests
+that render whole reports are marked slow. The fast loop renders one small report
+(test_a_small_report_has_its_files_tables_and_page: one scenario, one fan chart topic, no maps)
+and keeps the tests that read results without drawing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from sim.report import figures as F
 from sim.report import style as S
 from sim.report import tables as T
 from sim.report.figures import MAX_HEIGHT, TILE_GRID
+from sim.report.html import reproducibility
+from sim.report.odds import read_odds
 from sim.report.style import ARM_COLOURS, FALLBACK_COLOURS, SCENARIO_COLOURS, scenario_colours
 from sim.report.tables import latex_escape
 from sim.report.workers import WorkerCrash
@@ -51,7 +58,8 @@ def _short_run(name: str, folder: Path, scenarios: Path) -> Path:
     path.write_text(f"extends: {name}\nname: {name}\ntitle: '{name}, {MONTHS} months'\n"
                     f"horizon_months: {MONTHS}\n")
     out = folder / name
-    run_monte_carlo(load_scenario(path), out, runs=RUNS, seed=3, progress=False,
+    # The fast engine: the Mesa engine's runs bit for bit (test_ensemble), and quicker.
+    run_monte_carlo(load_scenario(path), out, runs=RUNS, seed=3, progress=False, engine="fast",
                     source={"file": str(path), "sha256": "0" * 64})
     return out
 
@@ -92,6 +100,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 # ---- what a report holds ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_report_has_every_figure_in_png_and_pdf_with_a_caption(report):
     figures = report / "figures"
     for name in ("fan_credibility", "fan_deals", "fan_cohesion", "fan_spending", "fan_capability",
@@ -107,12 +116,14 @@ def test_report_has_every_figure_in_png_and_pdf_with_a_caption(report):
     assert width == round(6.5 * 300), "PNG at 300 dpi, 6.5 inches wide"
 
 
+@pytest.mark.slow
 def test_pdf_embeds_truetype_fonts_and_no_dates(report):
     pdf = (report / "figures" / "forest_means.pdf").read_bytes()
     assert b"/FontFile2" in pdf, "fonts embedded as TrueType (pdf.fonttype 42)"
     assert b"/CreationDate" not in pdf and b"/ModDate" not in pdf
 
 
+@pytest.mark.slow
 def test_regenerating_gives_byte_identical_files(combined, report, tmp_path):
     first = _files(report)
     build_report(combined, odds=ODDS_EXAMPLE)
@@ -133,11 +144,13 @@ def _copy_of(folder: Path, tmp_path: Path) -> Path:
     return shutil.copytree(folder, tmp_path / folder.name, ignore=shutil.ignore_patterns("report"))
 
 
+@pytest.mark.slow
 def test_figures_drawn_in_parallel_are_the_bytes_drawn_one_by_one(combined, report, tmp_path):
     serial = build_report(_copy_of(combined, tmp_path), odds=ODDS_EXAMPLE, workers=1)
     _same_files(_files(serial), _files(report))
 
 
+@pytest.mark.slow
 def test_drawing_once_per_file_gives_matplotlibs_bytes(combined, report, tmp_path, monkeypatch):
     """save_figure lays a figure out in the drawing that renders it, not in a drawing of its own
     before it as matplotlib's savefig does: the files must not change."""
@@ -158,6 +171,7 @@ def _crash(res, out, name, *args):
     os._exit(1)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_leaves_no_half_written_file(combined, tmp_path, monkeypatch):
     monkeypatch.setattr(F, "fan_charts", _crash)
     folder = _copy_of(combined, tmp_path)
@@ -172,6 +186,42 @@ def test_a_worker_that_dies_leaves_no_half_written_file(combined, tmp_path, monk
             assert p.read_bytes().rstrip().endswith(b"%%EOF"), p
 
 
+def test_a_small_report_has_its_files_tables_and_page(run_folders, tmp_path, monkeypatch):
+    """A cheap report for the fast loop (the tests above and below check the full one): one
+    scenario's runs, one fan chart topic, the forest of probabilities and the market odds, drawn
+    in this process. Files with captions, tables with units and runs, an offline page."""
+    monkeypatch.setattr(F, "FAN_TOPICS", tuple(t for t in F.FAN_TOPICS if t[0] == "fan_deals"))
+    monkeypatch.setattr(F, "forest_means", lambda res, out, difference=False: [])
+    monkeypatch.setattr(F, "ally_map_metrics", lambda res: [])
+    report = build_report(_copy_of(run_folders[0], tmp_path), odds=ODDS_EXAMPLE, workers=1)
+    figures = report / "figures"
+    for name in ("fan_deals", "forest_probabilities", "odds"):
+        assert (figures / f"{name}.png").read_bytes().startswith(b"\x89PNG"), name
+        assert (figures / f"{name}.pdf").read_bytes().startswith(b"%PDF"), name
+        caption = (figures / f"{name}.txt").read_text()
+        assert re.search(r"\d+ runs", caption), (name, caption)
+    assert not (figures / "map_allies.png").exists() and not (figures / "forest_means.png").exists()
+    outcomes = pd.read_csv(report / "tables" / "outcomes.csv")
+    assert {"unit", "runs", "estimate", "low", "high", "interval"} <= set(outcomes.columns)
+    assert (outcomes["runs"] == RUNS).all() and set(outcomes["scenario"]) == {"status_quo"}
+    tex = (report / "tables" / "outcomes.tex").read_text()
+    assert "\\toprule" in tex and "\\bottomrule" in tex
+    assert latex_escape("share_deterred 50% & #1") == r"share\_deterred 50\% \& \#1"
+    res = D.load_results([report.parent])
+    known = [c.split(".")[1] for c in res.runs.columns if c.startswith("signpost.") and not c.endswith(".month")]
+    prices, _ = read_odds(ODDS_EXAMPLE, known)
+    odds = pd.read_csv(report / "tables" / "odds.csv")
+    assert len(odds) == len(prices) > 0
+    assert set(odds["verdict"]) <= {"consistent", "model higher", "model lower"}
+    html = (report / "index.html").read_text()
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    for src in re.findall(r'<img src="([^"]+)"', html):
+        assert not src.startswith("/") and (report / src).is_file(), src
+    assert "Reproducibility" in html and "Root seed" in html
+    assert reproducibility(res, "deterrence report status_quo --odds odds_example.csv") in html
+
+
+@pytest.mark.slow
 def test_tables_have_units_runs_and_intervals(report):
     outcomes = pd.read_csv(report / "tables" / "outcomes.csv")
     assert {"unit", "runs", "estimate", "low", "high", "interval"} <= set(outcomes.columns)
@@ -192,6 +242,7 @@ def test_paired_difference_is_the_mean_of_run_by_run_differences(combined):
     assert paired and e.value == pytest.approx(expected) and e.low < e.value < e.high
 
 
+@pytest.mark.slow
 def test_html_is_offline_and_states_how_to_reproduce(report):
     html = (report / "index.html").read_text()
     assert "http://" not in html and "https://" not in html and "<script" not in html
@@ -205,6 +256,7 @@ def test_html_is_offline_and_states_how_to_reproduce(report):
 # ---- LaTeX ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_latex_markup_uses_booktabs_and_escapes(report, arms_report):
     for tex in sorted((report / "tables").glob("*.tex")) + sorted((arms_report[0] / "tables").glob("*.tex")):
         text = tex.read_text()
@@ -218,6 +270,7 @@ def test_latex_markup_uses_booktabs_and_escapes(report, arms_report):
         r"share\_deterred 50\% \& \#1 \textless{}2\textgreater{} \textasciitilde{} \textasciicircum{}")
 
 
+@pytest.mark.slow
 def test_latex_tables_compile(report, arms_report, tmp_path):
     engine = shutil.which("pdflatex") or shutil.which("lualatex")
     if engine is None:
@@ -236,6 +289,7 @@ def test_latex_tables_compile(report, arms_report, tmp_path):
 # ---- the page in a browser --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_html_page_loads_every_image_in_headless_chromium(report, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)")
@@ -290,6 +344,7 @@ def grid_sweep(run_folders, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_grid_sweep_has_heatmap_and_sobol_bars(grid_sweep, monkeypatch):
     monkeypatch.setattr(F, "FAN_TOPICS", ())  # fan charts are the main report's test; this one is quicker
     report = build_report(grid_sweep)
@@ -313,6 +368,7 @@ def test_parameter_units_come_from_the_schema():
 # ---- compare and the command line -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_compare_reports_separate_folders_side_by_side(run_folders, tmp_path, monkeypatch):
     monkeypatch.setattr(F, "FAN_TOPICS", ())  # fan charts are the main report's test; this one is quicker
     out = compare(run_folders[::2], tmp_path / "cmp")  # status_quo and further_withdrawals
@@ -339,6 +395,7 @@ def test_cli_report_and_bad_input(combined, tmp_path, capsys):
         assert exit_.value.code == 2 and "--workers" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_odds_beside_simulated_probabilities(report):
     odds = pd.read_csv(report / "tables" / "odds.csv")
     assert set(odds["verdict"]) <= {"consistent", "model higher", "model lower"}
@@ -441,6 +498,7 @@ def arms_report(arms_sweep) -> tuple[Path, dict[str, list[str]]]:
     return report, problems
 
 
+@pytest.mark.slow
 def test_arms_report_opens_with_the_paired_comparisons(arms_report):
     report, _ = arms_report
     html = (report / "index.html").read_text()
@@ -460,6 +518,7 @@ def test_arms_report_opens_with_the_paired_comparisons(arms_report):
     assert (failure["difference"] == 0).all() and (failure["unit"] == "percentage points").all()
 
 
+@pytest.mark.slow
 def test_arms_report_figures_fit_the_page(arms_report):
     report, problems = arms_report
     assert len(problems) >= 8, f"every figure checked as it is saved, not only {sorted(problems)}"
@@ -505,6 +564,7 @@ def test_compare_pairs_come_from_the_summary_when_it_is_current(arms_sweep, tmp_
     assert source == "runs" and e.value == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_per_ally_outcomes_map_and_table_in_their_units(run_folders, tmp_path):
     folder = tmp_path / "allies"
     shutil.copytree(run_folders[1], folder)  # troops_to_poland

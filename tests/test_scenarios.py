@@ -7,6 +7,8 @@ interval of the paired mean difference that must exclude zero:
 * further_withdrawals: more bilateral deals and lower cohesion;
 * europe_accelerates: lower enabler dependence at five years;
 * unconditional_poland: higher eastern-flank credibility than troops_to_poland.
+
+The signatures and signposts (2,000 runs of five scenarios, half a minute) are marked slow.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def test_futures_quote_the_brief():
         assert words in quotes, name
 
 
+@pytest.mark.slow
 def test_further_withdrawals_more_deals_less_cohesion(outcomes):
     fw, sq = outcomes["further_withdrawals"], outcomes["status_quo"]
     mean, lo, hi = paired_interval(fw["deals_final"], sq["deals_final"])
@@ -82,18 +85,21 @@ def test_further_withdrawals_more_deals_less_cohesion(outcomes):
     assert hi < 0, f"cohesion: {mean:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+@pytest.mark.slow
 def test_europe_accelerates_lowers_enabler_dependence_at_five_years(outcomes):
     ea, sq = outcomes["europe_accelerates"], outcomes["status_quo"]
     mean, lo, hi = paired_interval(ea["enabler_dependence_5y"], sq["enabler_dependence_5y"])
     assert hi < 0, f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+@pytest.mark.slow
 def test_unconditional_poland_raises_eastern_flank_credibility(outcomes):
     up, tp = outcomes["unconditional_poland"], outcomes["troops_to_poland"]
     mean, lo, hi = paired_interval(up["credibility_eastern_flank_final"], tp["credibility_eastern_flank_final"])
     assert lo > 0, f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+@pytest.mark.slow
 def test_signposts_of_the_brief_are_recorded(outcomes):
     tp = outcomes["troops_to_poland"]
     fw = outcomes["further_withdrawals"]

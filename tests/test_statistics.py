@@ -147,6 +147,7 @@ def linear_engine():
     del runner.ENGINES["linear_for_test"]
 
 
+@pytest.mark.slow  # 1,024 runs of a toy engine and a bootstrap of 199 resamples, 3 s
 def test_a_sobol_sweep_recovers_the_indices_of_a_known_function(linear_engine, tmp_path: Path):
     path = tmp_path / "linear.yaml"
     path.write_text(EXPERIMENT)

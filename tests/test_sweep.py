@@ -1,5 +1,7 @@
 """Sweeps: identical results whatever the workers, chunks or executor; kill and resume; the
-folder lock; failing runs recorded, not fatal. Short scenarios (12 months), few runs."""
+folder lock; failing runs recorded, not fatal. Short scenarios (12 months), few runs.
+
+Tests that start worker processes, a dask cluster or a sweep to kill are marked slow."""
 
 from __future__ import annotations
 
@@ -103,6 +105,7 @@ def test_the_sweep_writes_every_run_in_order_with_paired_seeds(reference):
     assert [s["name"] for s in manifest["scenarios"]] == ["short", "other"]
 
 
+@pytest.mark.slow
 def test_one_and_two_workers_and_any_chunk_size_give_identical_files(experiment, reference, tmp_path):
     run_sweep(experiment, tmp_path / "two", workers=2, chunk=5, engine="mesa", progress=False)
     same_files(reference, tmp_path / "two")
@@ -110,6 +113,7 @@ def test_one_and_two_workers_and_any_chunk_size_give_identical_files(experiment,
     same_files(reference, tmp_path / "one")
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_identical_files(experiment, reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
@@ -118,6 +122,7 @@ def test_dask_local_cluster_gives_identical_files(experiment, reference, tmp_pat
     same_files(reference, tmp_path / "dask")
 
 
+@pytest.mark.slow
 def test_dask_worker_processes_get_everything_they_need_by_pickle(experiment, reference, tmp_path):
     # One worker process (about 3 s to start): the context and tasks cross a process boundary.
     distributed = pytest.importorskip("distributed")
@@ -143,6 +148,7 @@ def tagged(tag: str) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2], ids=["serial", "process"])
 def test_killed_then_resumed_gives_the_files_of_an_uninterrupted_sweep(tmp_path, workers):
     # Two-year runs, one run per task: the sweep is still running when it is killed.
