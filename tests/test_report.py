@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import types
 from pathlib import Path
 
 import numpy as np
@@ -485,16 +486,19 @@ def arms_report(arms_sweep) -> tuple[Path, dict[str, list[str]]]:
     chart topic of six (each a figure per scenario; all six are drawn for the main report) keeps
     the test quick."""
     problems: dict[str, list[str]] = {}
-    save = F._save
+    save = F.save
+    # Each module of sim.report.figures saves through its own name for save: checked in all of them.
+    families = [m for m in vars(F).values() if isinstance(m, types.ModuleType) and getattr(m, "save", None) is save]
 
     def checked(fig, out, name, title, caption):
         problems[name] = F.layout_problems(fig)
         return save(fig, out, name, title, caption)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "_save", checked)
+        for family in families:
+            mp.setattr(family, "save", checked)
         mp.setattr(F, "FAN_TOPICS", tuple(t for t in F.FAN_TOPICS if t[0] == "fan_deals"))
-        report = build_report(arms_sweep, workers=1)  # in this process, where _save is checked
+        report = build_report(arms_sweep, workers=1)  # in this process, where save is checked
     return report, problems
 
 
