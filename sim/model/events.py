@@ -42,8 +42,9 @@ def effect(*kinds: str):
 
 def hazard_level(name: str, state: State, month: int):
     """The model state a hazard rises with (``hazard.rises_with``)."""
-    if name == "share_below_threshold":  # a count over n: exact in any order
-        return np.count_nonzero(state.get("share") < state.get("threshold"), axis=-1) / state.n
+    if name == "share_below_threshold":  # a count over n (a product with ones: exact, and fast)
+        below = (state.get("share") < state.get("threshold")).astype(np.float64)
+        return below @ np.ones(state.n) / state.n
     if name == "share_with_deal":
         return state.get("share_with_deal")
     if name == "months_elapsed":

@@ -175,21 +175,25 @@ class Streams:
         seeds = np.array([int(s) for s in seeds], dtype=np.uint64)
         lo, hi = (seeds & _MASK32).astype(_U32), (seeds >> np.uint64(32)).astype(_U32)
         two = hi != 0  # numpy writes a seed below 2**32 as one word, else two
-        states = []
-        for suffix in suffixes:
-            tail = [w for part in suffix for w in _int_words(int(part))]
-            state = np.empty((seeds.size, 4), np.uint64)
+        # Suffixes of the same length are seeded together: one pass of SeedSequence's hash over
+        # [suffixes x seeds] rows instead of one per suffix (a run draws each parameter from a
+        # stream of its own: some seventy suffixes).
+        tails = [[w for part in suffix for w in _int_words(int(part))] for suffix in suffixes]
+        state = np.empty((len(tails), seeds.size, 4), np.uint64)
+        for length in sorted({len(tail) for tail in tails}):
+            which = [k for k, tail in enumerate(tails) if len(tail) == length]
+            tail_words = np.array([tails[k] for k in which], dtype=_U32).reshape(len(which), length)
             for words, rows in ((1, np.flatnonzero(~two)), (2, np.flatnonzero(two))):
                 if rows.size == 0:
                     continue
-                entropy = np.empty((rows.size, words + len(tail)), _U32)
-                entropy[:, 0] = lo[rows]
+                entropy = np.empty((len(which), rows.size, words + length), _U32)
+                entropy[:, :, 0] = lo[rows]
                 if words == 2:
-                    entropy[:, 1] = hi[rows]
-                entropy[:, words:] = np.array(tail, dtype=_U32)
-                state[rows] = _seed_state(entropy)
-            states.append(state)
-        state = np.concatenate(states)
+                    entropy[:, :, 1] = hi[rows]
+                entropy[:, :, words:] = tail_words[:, None, :]
+                seeded = _seed_state(entropy.reshape(-1, words + length)).reshape(len(which), rows.size, 4)
+                state[np.ix_(which, rows)] = seeded
+        state = state.reshape(-1, 4)
         # pcg64_set_seed: state 0, inc = (seq << 1) | 1, step, add the seed, step
         self.inc_hi = (state[:, 2] << np.uint64(1)) | (state[:, 3] >> np.uint64(63))
         self.inc_lo = (state[:, 3] << np.uint64(1)) | np.uint64(1)
