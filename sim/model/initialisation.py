@@ -60,7 +60,18 @@ def initial_state(world: World, scenario: Scenario, p: SimpleNamespace) -> dict[
         "troops_permanent": column("us_troops_permanent", world.us_troops_permanent),
         "troops_rotational": column("us_troops_rotational", world.us_troops_rotational),
         "enabler_dependence": _per_run(pillar.initial_enabler_dependence) * ones,
-        "credibility": _per_run(beliefs.initial_credibility) * ones,
         "solidarity": _per_run(beliefs.initial_solidarity) * ones,
         "strength": _per_run(beliefs.initial_strength) * ones,
     }
+
+
+def revealed_response(will, us_effectiveness):
+    """The chance that the US answers a move against an ally: its will to defend it times the
+    effectiveness of its forces in reach. It is what probes reveal, so it is the level at which
+    beliefs learned from the answers neither rise nor fall on average."""
+    return will * us_effectiveness
+
+
+def initial_belief(revealed, gap):
+    """A starting belief: the revealed response plus a gap (0: consistent with the process)."""
+    return np.clip(revealed + gap, 0.01, 0.99)

@@ -137,7 +137,7 @@ class Patron(Section):
 class Beliefs(Section):
     """How allies and Russia learn about the US guarantee (Beta beliefs; Fearon 1997 signal weights)."""
 
-    initial_credibility: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.8}, 0.01, 0.99, "probability", "allies' initial belief that the US guarantee to them will be honoured")
+    initial_credibility_gap: Prior = param(0.0, -0.9, 0.9, "probability", "allies' initial belief that the US guarantee to them will be honoured, less the chance that the US would answer a move on them at the start (its will x the effectiveness of its forces in reach); 0: beliefs consistent with what the process reveals, so that they do not drift without a shock")
     initial_strength: Prior = param({"dist": "uniform", "low": 10, "high": 30}, 1, 500, "pseudo-observations", "how firmly the initial belief is held (a + b of the Beta prior)")
     forgetting: Prior = param({"dist": "uniform", "low": 0.97, "high": 0.995}, 0.5, 1, "per month", "lambda: share of past evidence kept each month (1 = never forget)")
     weight_costly: Prior = param({"dist": "uniform", "low": 2.0, "high": 5.0}, 0, 50, "pseudo-observations", "weight of a costly signal: troops moved, a probe answered or not")
@@ -186,7 +186,7 @@ class Adversary(Section):
     defence_share: Prior = param(7.5, 0, 20, "% of GDP", "Russian military spending", "SIPRI (April 2026 release, secondary report)")
     ukraine_absorption: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of Russian force absorbed by the war in Ukraine")
     absorption_decay: Prior = param({"dist": "uniform", "low": 0.0, "high": 0.1}, 0, 1, "per year", "yearly fall in absorption (a ceasefire frees forces)")
-    initial_belief_us_will: Prior = param({"dist": "uniform", "low": 0.4, "high": 0.7}, 0.01, 0.99, "probability", "Russia's initial belief that the US would answer a move on an ally")
+    initial_belief_gap: Prior = param(0.0, -0.9, 0.9, "probability", "Russia's initial belief that the US would answer a move on an ally, less the chance that it would at the start; 0: consistent with what its probes reveal")
     belief_strength: Prior = param({"dist": "uniform", "low": 10, "high": 30}, 1, 500, "pseudo-observations", "how firmly Russia holds that belief")
     reputation_weight: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.6}, 0, 1, "0-1", "rho: how far a US failure in one place changes Russia's belief elsewhere")
     withdrawal_as_opportunity: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 1, "0-1", "how far Russia reads a withdrawal as lost will (1) rather than a negotiating signal (0)")

@@ -22,7 +22,7 @@ from sim.engines.fast.events import EventPhase
 from sim.engines.fast.forces import ForcePhase
 from sim.engines.fast.ordered_sums import padded
 from sim.engines.fast.records import AGG, RecordPhase
-from sim.model import outcomes, policy
+from sim.model import initialisation, outcomes, policy, russia
 from sim.model.initialisation import initial_state
 from sim.model.parameters import SECTIONS, parameter_matrix
 from sim.model.rules import capability, credibility, spending, strategy
@@ -84,7 +84,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         # Beta beliefs (a, b), stacked [credibility, solidarity, Russia's belief in US will] so
         # that one rule call updates all three
         self.belief_a, self.belief_b = np.empty((3, R, n)), np.empty((3, R, n))
-        self.belief_a[0], self.belief_b[0] = credibility.beta_from_mean(st["credibility"], st["strength"])
+        strength = st["strength"]
         self.belief_a[1], self.belief_b[1] = credibility.beta_from_mean(st["solidarity"], st["strength"])
         self.strategy = np.full((R, n), strategy.COLLECTIVE, dtype=np.int64)
         self.holds_deal = np.zeros((R, n), dtype=bool)
@@ -113,8 +113,6 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.absorption = ru.ukraine_absorption.copy()
         self.adversary_capability = capability.steady_state_stock(self.adversary_gdp * self.adversary_share / 100.0,
                                                                   pa.depreciation)
-        a, b = credibility.beta_from_mean(ru.initial_belief_us_will[:, None], ru.belief_strength[:, None])
-        self.belief_a[2], self.belief_b[2] = a, b
         # The European pillar
         self.eu_budget_bn = pl.eu_budget_bn.copy()
         self.c2_years = pl.c2_years.copy()
@@ -164,7 +162,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.full = SimpleNamespace(**{name: per_run(values[:, None]) for name, values in (
             ("solidarity", pl.solidarity), ("europe_response_steepness", ru.europe_response_steepness),
             ("threat_sensitivity", pa.threat_sensitivity), ("pledge_target", pa.pledge_target),
-            ("adjustment_speed", pa.adjustment_speed), ("weight_rhetoric", pb.weight_rhetoric))})
+            ("adjustment_speed", pa.adjustment_speed))})
         # Russia's parameters as its move's rules read them every month
         self.p_move = SimpleNamespace(adversary=SimpleNamespace(
             **{name: per_run(getattr(ru, name)[:, None])
@@ -176,6 +174,15 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.posture_changed = np.ones(R, dtype=bool)
         self.in_reach()
         self.update_forces()
+        # Allies' credibility and Russia's belief start at the response the process reveals
+        will = russia.patron_will(self.share, self.threshold, self.strictness, self.holds_deal.astype(float),
+                                  self.troops_permanent + self.troops_rotational, self.exit_notice.astype(float)[:, None],
+                                  SimpleNamespace(patron=SimpleNamespace(**{k: v[:, None] for k, v in vars(pp).items()})))
+        revealed = initialisation.revealed_response(will, self.us_effectiveness)
+        cred = initialisation.initial_belief(revealed, pb.initial_credibility_gap[:, None])
+        self.belief_a[0], self.belief_b[0] = credibility.beta_from_mean(cred, strength)
+        belief = initialisation.initial_belief(revealed, ru.initial_belief_gap[:, None])
+        self.belief_a[2], self.belief_b[2] = credibility.beta_from_mean(belief, ru.belief_strength[:, None])
         self.protection0 = self.us_reach_value()
         self.in_reach0 = self.spending_in_reach
         self.european_protection = self.compute_european_protection()
@@ -200,7 +207,6 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
             year = self.start_year + (self.start_month0 + t + 0.5) / 12.0
             self.fire_events(t)                                    # 1
             self.carry_out_orders()                                # 2
-            self.restate_policy()
             self.update_beliefs()                                  # 3
             self.choose_strategy(u)                                # 4a
             if january or t == 0:

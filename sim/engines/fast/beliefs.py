@@ -1,24 +1,15 @@
-"""The fast engine's phase 2b and 3: the standing policy restated, and beliefs updated from the
-month's evidence (received evidence is direct + sum_j r_ij e_j, then a Beta update)."""
+"""The fast engine's phase 3: beliefs updated from the month's evidence (received evidence is direct + sum_j r_ij e_j, then a Beta update)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.fast.effects import apply
 from sim.engines.fast.ordered_sums import reputation_sums
-from sim.model import policy
 from sim.model.rules import credibility
 
 
 class BeliefPhase:
     """Mixed into :class:`sim.engines.fast.batch.Batch`."""
-
-    def restate_policy(self) -> None:
-        """Phase 2b (Patron.restate_policy): :func:`sim.model.policy.restatement` for every run.
-        Adding zero changes no sum, so a batch with no policy to restate skips it."""
-        if self.strictness.any() or self.unconditional.any():
-            apply(self, policy.restatement(self.strictness, self.unconditional, self.full.weight_rhetoric), None)
 
     def update_beliefs(self) -> None:
         """Phase 3 (Ally.update_beliefs, Adversary.update_beliefs)."""

@@ -46,7 +46,10 @@ class Ally(mesa.Agent):
         self.troops_permanent: float = state["troops_permanent"]
         self.troops_rotational: float = state["troops_rotational"]
         self.enabler_dependence: float = state["enabler_dependence"]
-        self.cred_a, self.cred_b = credibility.beta_from_mean(state["credibility"], state["strength"])
+        self.strength: float = state["strength"]
+        # Credibility starts where the process it learns from would keep it (set by the model
+        # once the forces in reach are known: sim.model.initialisation.initial_belief).
+        self.cred_a = self.cred_b = float("nan")
         self.sol_a, self.sol_b = credibility.beta_from_mean(state["solidarity"], state["strength"])
         self.strategy: int = strategy.COLLECTIVE
         self.holds_deal: bool = False
@@ -158,7 +161,8 @@ class Patron(mesa.Agent):
         self.threshold = np.full(n_allies, p.conditionality_threshold)
         self.strictness = np.full(n_allies, policy.effective_strictness(
             p.conditionality_threshold, p.conditionality_strictness))
-        # Allies to whom the US has explicitly pledged an unconditional presence.
+        # Allies to whom the US has explicitly pledged an unconditional presence (the policy's
+        # record; what beliefs learn is the will it sets and how probes are answered).
         self.unconditional = np.zeros(n_allies, dtype=bool)
         self.attention: float = p.attention
         self.exit_notice: bool = False
@@ -200,12 +204,6 @@ class Patron(mesa.Agent):
             order["left"] -= amount
         self.orders = [o for o in self.orders if o["left"] > 1e-9]
 
-    def restate_policy(self) -> None:
-        """Phase 2b: the standing policy, observed every month as cheap talk
-        (:func:`sim.model.policy.restatement`)."""
-        m = self.model
-        m.apply(policy.restatement(self.strictness, self.unconditional, m.p.beliefs.weight_rhetoric))
-
     def answer_deal_requests(self) -> None:
         """Phase 4c: allies choosing a deal ask for one; the patron grants it with its appetite."""
         m = self.model
@@ -225,9 +223,9 @@ class Adversary(mesa.Agent):
         self.share = p.defence_share
         self.absorption = p.ukraine_absorption
         self.capability = float(capability.steady_state_stock(self.spending, model.p.allies.depreciation))
-        a, b = credibility.beta_from_mean(p.initial_belief_us_will, p.belief_strength)
-        self.will_a = np.full(n_allies, a)
-        self.will_b = np.full(n_allies, b)
+        # set by the model once the forces in reach are known, as the allies' credibility
+        self.will_a = np.full(n_allies, np.nan)
+        self.will_b = np.full(n_allies, np.nan)
         self.last_move: tuple[int, int] = (deterrence.NOTHING, -1)
 
     @property

@@ -11,8 +11,8 @@ separate streams derived from the same integer (:mod:`sim.model.parameters`), un
 
 Each month (ODD "process overview", ``docs/ODD.md``):
 1. events fire (scheduled, or by their hazard);
-2. the patron carries out troop movements (each tranche a costly signal) and restates its
-   standing policy (conditional or unconditional guarantees, as cheap talk);
+2. the patron carries out troop movements (each tranche a costly signal); its standing policy
+   is state, read when it is tested, not restated as news (:mod:`sim.model.policy`);
 3. allies and Russia update their beliefs from the month's signals;
 4. allies choose strategies, decide compliance (January), the patron answers deal requests,
    allies set spending;
@@ -31,7 +31,7 @@ import numpy as np
 
 from sim.engines.mesa.agents import Adversary, Ally, EuropeanPillar, Patron
 from sim.engines.mesa.events import EventBook
-from sim.model import outcomes, russia
+from sim.model import initialisation, outcomes, russia
 from sim.model.effects import CHANNELS, STATE, Change, Order, Signal
 from sim.model.initialisation import initial_state
 from sim.model.parameters import draw_parameters, realise
@@ -109,6 +109,7 @@ class AllianceModel(mesa.Model):
         self._usable0 = self.adversary.usable_force
         self.threat_ratio = 1.0
         self._update_forces()
+        self._initial_beliefs()
         self._protection0 = self._us_reach_value()
         self._in_reach0 = (self.proximity * self._arr("spending")[None, :]).sum(axis=-1)
         self.european_protection = self._european_protection()
@@ -120,6 +121,18 @@ class AllianceModel(mesa.Model):
             ally.alpha0 = float(spending.calibrated_alpha(ally.spending, ally.gdp, s_in))
         self.last = outcomes.snapshot(self)
         self.recorder = outcomes.Recorder(self)
+
+    def _initial_beliefs(self) -> None:
+        """Allies' credibility and Russia's belief start at the response the process reveals
+        (sim.model.initialisation), plus the scenario's gaps."""
+        will = np.array([self.patron.will(a) for a in self.ally_list])
+        revealed = initialisation.revealed_response(will, self.us_effectiveness)
+        cred = initialisation.initial_belief(revealed, self.p.beliefs.initial_credibility_gap)
+        for ally in self.ally_list:
+            ally.cred_a, ally.cred_b = (float(x) for x in credibility.beta_from_mean(cred[ally.index], ally.strength))
+        russia = initialisation.initial_belief(revealed, self.p.adversary.initial_belief_gap)
+        self.adversary.will_a, self.adversary.will_b = credibility.beta_from_mean(
+            russia, self.p.adversary.belief_strength)
 
     # ---- the draws ------------------------------------------------------------------------
     def draw(self, name: str, index: int = 0) -> float:
@@ -227,7 +240,6 @@ class AllianceModel(mesa.Model):
         self._draws = self.rng.random(self._n_draws)
         self.events.fire(self.month)                               # 1
         self.patron.carry_out_orders()                             # 2
-        self.patron.restate_policy()
         self.agents_by_type[Ally].do("update_beliefs")             # 3
         self.adversary.update_beliefs()
         self.evidence = Evidence(self.n)
