@@ -36,7 +36,7 @@ def test_the_status_quo_is_stationary(root):
     the status quo drifted from 0.70 to 0.57 (-0.13)."""
     s = simulate(load_scenario("status_quo"), seeds(root)).series["credibility_allies"]
     lo, _, hi = interval(s[:, -1] - s[:, 0])
-    assert -0.03 < lo and hi < 0.03, (lo, hi)
+    assert lo > -0.03 and hi < 0.03, (lo, hi)
 
 
 @pytest.mark.parametrize("root", ROOTS)
@@ -52,3 +52,18 @@ def test_an_unconditional_pledge_to_all_is_not_a_credibility_machine(root):
     b = simulate(load_scenario("status_quo"), seeds(root)).series["credibility_allies"][:, -1]
     _, _, hi = interval(a - b)
     assert hi <= 0.02, hi
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_free_riding_a_more_credible_patron_means_less_own_spending(root):
+    """Olson and Zeckhauser (1966); Snyder (1984): allies who believe the US guarantee more spend
+    less of their own, all else equal. Initial credibility 0.1 above the revealed response against
+    0.1 below (paired runs): the alliance's spending at 24 months must be at least 0.05 points of
+    GDP lower (about USD 12 bn a year over the allies' GDP: a mid-sized ally's budget), the 95%
+    interval's upper bound below -0.05. (Measured: -0.12 [-0.13, -0.12]; before the weight on
+    security was calibrated at the revealed response it was +0.03, the wrong way round.)"""
+    sc = load_scenario("status_quo")
+    hi = simulate(sc, seeds(root), {"beliefs.initial_credibility_gap": 0.1}).series["spending_share"][:, 23]
+    lo = simulate(sc, seeds(root), {"beliefs.initial_credibility_gap": -0.1}).series["spending_share"][:, 23]
+    _, _, upper = interval(hi - lo)
+    assert upper < -0.05, upper

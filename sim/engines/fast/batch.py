@@ -179,6 +179,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
                                   self.troops_permanent + self.troops_rotational, self.exit_notice.astype(float)[:, None],
                                   SimpleNamespace(patron=SimpleNamespace(**{k: v[:, None] for k, v in vars(pp).items()})))
         revealed = initialisation.revealed_response(will, self.us_effectiveness)
+        reference_credibility = initialisation.initial_belief(revealed, 0.0)
         cred = initialisation.initial_belief(revealed, pb.initial_credibility_gap[:, None])
         self.belief_a[0], self.belief_b[0] = credibility.beta_from_mean(cred, strength)
         belief = initialisation.initial_belief(revealed, ru.initial_belief_gap[:, None])
@@ -187,7 +188,10 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.in_reach0 = self.spending_in_reach
         self.european_protection = self.compute_european_protection()
         self.belief_means()
-        s_in = spending.spill_in(self.private_share, self.credibility, self.compute_us_protection(), self.solidarity,
+        # the weight on security calibrated at the credibility the process reveals (the Mesa
+        # model's comment says why)
+        s_in = spending.spill_in(self.private_share, reference_credibility, self.compute_us_protection(),
+                                 self.solidarity,
                                  self.european_protection)
         self.alpha0 = spending.calibrated_alpha(self.gdp * self.share / 100.0, self.gdp, s_in)
         self.snapshot()

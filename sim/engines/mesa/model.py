@@ -114,9 +114,12 @@ class AllianceModel(mesa.Model):
         self._in_reach0 = (self.proximity * self._arr("spending")[None, :]).sum(axis=-1)
         self.european_protection = self._european_protection()
         # Calibrate each ally's weight on security so that its starting spending is its best
-        # response (Olson-Zeckhauser with joint products), given its starting beliefs.
+        # response (Olson-Zeckhauser with joint products) at the credibility the process reveals;
+        # a belief above it (the gap) is a more credible patron in the ally's eyes, and the ally
+        # then spends less (free-riding), not more.
         for ally in self.ally_list:
-            s_in = spending.spill_in(ally.private_share, ally.credibility, self.us_protection(ally),
+            reference = float(self._reference_credibility[ally.index])
+            s_in = spending.spill_in(ally.private_share, reference, self.us_protection(ally),
                                      ally.solidarity, self.european_protection[ally.index])
             ally.alpha0 = float(spending.calibrated_alpha(ally.spending, ally.gdp, s_in))
         self.last = outcomes.snapshot(self)
@@ -127,6 +130,7 @@ class AllianceModel(mesa.Model):
         (sim.model.initialisation), plus the scenario's gaps."""
         will = np.array([self.patron.will(a) for a in self.ally_list])
         revealed = initialisation.revealed_response(will, self.us_effectiveness)
+        self._reference_credibility = initialisation.initial_belief(revealed, 0.0)
         cred = initialisation.initial_belief(revealed, self.p.beliefs.initial_credibility_gap)
         for ally in self.ally_list:
             ally.cred_a, ally.cred_b = (float(x) for x in credibility.beta_from_mean(cred[ally.index], ally.strength))
