@@ -71,6 +71,39 @@ def test_validate_good_and_bad(tmp_path, capsys):
     assert any("bad.yaml:5: patron.attention" in line and "0 to 1" in line for line in err)
 
 
+def test_unbounded_or_foreign_input_exits_2_naming_the_file_and_the_limit(tmp_path, capsys):
+    alias = tmp_path / "alias.yaml"
+    alias.write_text("name: a\ntitle: A\npatron: &p {deal_price: 0.5}\nbeliefs: *p\n")
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: d\ntitle: D\npatron: " + "[" * 250 + "]" * 250 + "\n")
+    foreign = tmp_path / "foreign.yaml"
+    foreign.write_text("extends: /etc/passwd\nname: f\ntitle: F\n")
+    early = tmp_path / "early.yaml"
+    early.write_text("name: e\ntitle: E\nsignposts: [{id: s, label: S, event: exit_notice, by: 2020-01}]\n")
+    assert main(["validate", str(alias), str(deep), str(foreign), str(early)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{alias}:3: YAML anchors and aliases (&p) are not supported; write the value out in full where it "
+        "is used (to share a scenario's settings, use 'extends')",
+        f"{deep}:3: the YAML is nested more than 32 levels deep (the limit); a scenario or experiment needs "
+        "a few levels: check the indentation and the brackets",
+        f"{foreign}:1: extends: '/etc/passwd' is not a scenario file: expected the name of a shipped "
+        "scenario or a path to a .yaml or .yml scenario file",
+        f"{early}:3: signposts[0].by: signpost 's' has its deadline 2020-01 before the start 2026-05, so it "
+        "could never be met; give a month from 2026-05 on",
+    ]
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text("name: x\ntitle: X\nscenarios: [status_quo]\nreplications: true\nseed: 1\n"
+                          "fixed: {events.us_exit.hazard.monthly: 7}\n")
+    assert main(["sweep", str(experiment), "--dry-run"]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"{experiment}:4: replications: expected a whole number, got true"]
+    experiment.write_text(experiment.read_text().replace("replications: true", "replications: 1"))
+    assert main(["sweep", str(experiment), "--dry-run"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{experiment}:6: fixed.events.us_exit.hazard.monthly: 7 is outside the allowed range of "
+        "'events.us_exit.hazard.monthly', 0 to 1 (probability per month)"]
+
+
 def test_python_dash_m_sim_exits_2_on_bad_input(monkeypatch, capsys):
     """The fast loop's ``python -m sim``, run in this process (runpy, as the interpreter runs
     it; the slow test below starts fresh processes): a bad input exits 2 with a message and no

@@ -120,6 +120,29 @@ def test_a_misspelt_parameter_gets_a_suggestion(folder):
     ("outcomes: [cohesion_final, cohesion_fnal]\n", 6, "unknown outcome 'cohesion_fnal'; did you mean 'cohesion_final'?"),
     ("compare: [{a: short, b: long}]\n", 6, "'long' is neither a scenario nor an arm of this experiment"),
     ("replications: 0\n", 5, "replications: 0 is out of range; allowed: >= 1"),
+    # the same checks as a scenario file: whole numbers, finite numbers, each field's range
+    ("replications: true\n", 5, "replications: expected a whole number, got true"),
+    ("replications: 2.5\n", 5, "replications: expected a whole number, got 2.5"),
+    ("timeseries_runs: true\n", 6, "timeseries_runs: expected a whole number, got true"),
+    ("fixed: {patron.attention: .nan}\n", 6, "fixed.patron.attention: expected a finite number, got nan"),
+    ("fixed: {patron.attention: .inf}\n", 6, "fixed.patron.attention: expected a finite number, got inf"),
+    ("fixed: {patron.attention: true}\n", 6, "fixed.patron.attention: expected a number, got true"),
+    ("design:\n  kind: grid\n  parameters:\n    patron.deal_price: {values: [0.5, 9]}\n", 9,
+     "design.parameters.patron.deal_price.values[1]: 9 is outside the allowed range of 'patron.deal_price', "
+     "0 to 5 (% of GDP per year)"),
+    ("design:\n  kind: grid\n  parameters:\n    patron.deal_price: {values: [0.5, .nan]}\n", 9,
+     "design.parameters.patron.deal_price.values[1]: expected a finite number, got nan"),
+    ("design:\n  kind: grid\n  parameters:\n    patron.deal_price: {low: 0, high: 1, levels: true}\n", 9,
+     "design.parameters.patron.deal_price.levels: expected a whole number, got true"),
+    ("design:\n  kind: lhs\n  points: 8\n  parameters:\n    patron.deal_price: {low: -1, high: 1}\n", 10,
+     "design.parameters.patron.deal_price.low: -1 is outside the allowed range of 'patron.deal_price', 0 to 5"),
+    ("design:\n  kind: arms\n  arms:\n    a: {patron.attention: 0.5}\n    b: {patron.attention: 2}\n", 10,
+     "design.arms.b.patron.attention: 2 is outside the allowed range of 'patron.attention', 0 to 1 (0-1)"),
+    ("design:\n  kind: arms\n  arms:\n    a: {patron.attention: 0.5}\n    b: {patron.attention: .inf}\n", 10,
+     "design.arms.b.patron.attention: expected a finite number, got inf"),
+    ("fixed: {events.us_exit.hazard.monthly: 7}\n", 6,
+     "fixed.events.us_exit.hazard.monthly: 7 is outside the allowed range of 'events.us_exit.hazard.monthly', "
+     "0 to 1 (probability per month)"),
 ])
 def test_each_mistake_is_one_problem_at_its_line(folder, text, line, expected):
     head = HEAD
@@ -131,6 +154,22 @@ def test_each_mistake_is_one_problem_at_its_line(folder, text, line, expected):
     assert found[0].startswith(f"{path}:{line}:"), found
     if expected:
         assert expected in found[0]
+
+
+def test_event_values_are_held_to_the_ranges_of_their_event_kind(folder):
+    path = write(folder, HEAD.replace("[short.yaml]", "[further_withdrawals]")
+                 + "fixed: {events.romania_reduction.hazard.monthly: 7}\n"
+                 + "design:\n  kind: grid\n  parameters:\n"
+                 + "    events.germany_withdrawal.troops: {values: [0, -5000]}\n"
+                 + "    events.payment_for_presence.threshold: {low: 0, high: 12, levels: 3}\n")
+    assert problems(path) == [
+        f"{path}:6: fixed.events.romania_reduction.hazard.monthly: 7 is outside the allowed range of "
+        "'events.romania_reduction.hazard.monthly', 0 to 1 (probability per month)",
+        f"{path}:10: design.parameters.events.germany_withdrawal.troops.values[1]: -5000 is outside the "
+        "allowed range of 'events.germany_withdrawal.troops', 0 to 100000 (troops)",
+        f"{path}:11: design.parameters.events.payment_for_presence.threshold.high: 12 is outside the allowed "
+        "range of 'events.payment_for_presence.threshold', 0 to 10 (% of GDP)",
+    ]
 
 
 def test_a_missing_scenario_and_an_empty_file(folder):

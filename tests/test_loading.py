@@ -323,6 +323,72 @@ def test_signpost_of_neither_sort_is_one_problem(tmp_path):
     assert "exactly one of 'at_least' or 'at_most'" in found[1].message
 
 
+def test_signpost_with_a_deadline_before_the_start_is_an_error_naming_it(tmp_path):
+    path = write(tmp_path, "early.yaml", """
+        name: early
+        title: Early
+        start: 2026-05
+        signposts:
+          - {id: on_time, label: fine, event: exit_notice, by: 2026-05}
+          - {id: too_early, label: before the start, event: exit_notice, by: 2025-12}
+          - {id: series_early, label: before the start, series: cohesion, at_least: 0.5, by: 2026-04}
+    """)
+    found = problems(path)
+    assert [str(p) for p in found] == [
+        f"{path}:6: signposts[1].by: signpost 'too_early' has its deadline 2025-12 before the start 2026-05, "
+        "so it could never be met; give a month from 2026-05 on",
+        f"{path}:7: signposts[2].by: signpost 'series_early' has its deadline 2026-04 before the start "
+        "2026-05, so it could never be met; give a month from 2026-05 on",
+    ]
+
+
+def test_an_inherited_signpost_before_a_later_start_names_the_parent_line(tmp_path):
+    write(tmp_path, "parent.yaml", """
+        name: parent
+        title: Parent
+        signposts:
+          - {id: by_2027, label: by 2027, event: exit_notice, by: 2027-01}
+    """)
+    child = write(tmp_path, "child.yaml", """
+        extends: parent
+        name: child
+        title: Child
+        start: 2028-01
+    """)
+    (problem,) = problems(child)
+    assert (problem.file, problem.line, problem.path) == (str(tmp_path / "parent.yaml"), 4, "signposts[0].by")
+    assert "signpost 'by_2027' has its deadline 2027-01 before the start 2028-01" in problem.message
+
+
+@pytest.mark.parametrize(("text", "path", "message"), [
+    ("horizon_months: true", "horizon_months", "expected a whole number, got true"),
+    ("horizon_months: 12.5", "horizon_months", "expected a whole number, got 12.5"),
+    ("world: {calibration_year: true}", "world.calibration_year", "expected a whole number, got true"),
+    ("world: {overrides: {POL: {gdp_usd_bn: .inf}}}", "world.overrides.POL.gdp_usd_bn",
+     "expected a finite number, got inf"),
+    ("patron: {deal_price: .nan}", "patron.deal_price", "expected a number or a prior"),
+    ("patron: {deal_price: {dist: uniform, low: 0.1, high: .nan}}", "patron.deal_price.high",
+     "expected a finite number, got nan"),
+    ("patron: {deal_price: {dist: normal, mean: .nan, sd: 1, low: 0, high: 1}}", "patron.deal_price.mean",
+     "expected a finite number, got nan"),
+    ("patron: {deal_price: {dist: beta, a: .inf, b: 2}}", "patron.deal_price.a", "expected a finite number, got inf"),
+    ("patron: {deal_price: {dist: triangular, low: 0, mode: .nan, high: 1}}", "patron.deal_price.mode",
+     "expected a finite number, got nan"),
+    ("patron: {deal_price: {dist: choice, values: [0.5, .nan]}}", "patron.deal_price.values[1]",
+     "expected a finite number, got nan"),
+    ("patron: {deal_price: {dist: choice, values: [0.5, 1], weights: [1, .inf]}}", "patron.deal_price.weights[1]",
+     "expected a finite number, got inf"),
+    ("patron: {deal_price: {dist: uniform, low: true, high: 1}}", "patron.deal_price.low",
+     "expected a number, got true"),
+    ("signposts: [{id: s, label: S, series: cohesion, at_least: .nan, by: 2027-01}]", "signposts[0].at_least",
+     "expected a finite number, got nan"),
+])
+def test_whole_and_finite_numbers_are_strict(tmp_path, text, path, message):
+    problem = only(write(tmp_path, "strict.yaml", f"name: strict\ntitle: Strict\n{text}\n"))
+    assert (problem.line, problem.path) == (3, path)
+    assert message in problem.message, problem.message
+
+
 def test_several_problems_in_one_file_are_reported_together(tmp_path):
     path = write(tmp_path, "two.yaml", """
         name: two

@@ -33,7 +33,10 @@ Design kinds (the design points are shared by every scenario; :mod:`sim.experime
 
 Parameter names are the dotted names of :mod:`sim.model.parameters` (``patron.deal_price``,
 ``events.germany_withdrawal.troops``); a name a scenario does not have is a problem that names
-the file, the line, the parameter and the scenario.
+the file, the line, the parameter and the scenario. Every value given for a parameter (fixed,
+an arm's, a grid's values, a range's low and high) must be a finite number within the range a
+scenario file is held to (:func:`~sim.model.parameters.parameter_ranges`); counts are whole
+numbers, so ``replications: true`` is not 1.
 """
 
 from __future__ import annotations
@@ -54,13 +57,15 @@ from sim.model.loading import (
     did_you_mean,
     find_scenario,
     load_scenario,
+    not_a_scenario_file,
     problem_at,
     read_yaml,
     scenario_hash,
     validate_yaml,
 )
 from sim.model.outcomes import outcome_names
-from sim.model.parameters import SECTION_PARAMETERS, judgement_parameters
+from sim.model.parameters import judgement_parameters, parameter_ranges
+from sim.model.priors import Number, Whole
 from sim.model.scenario import Scenario
 
 EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
@@ -83,10 +88,10 @@ class Vary(_Strict):
     """How one parameter varies: ``prior``, ``{low, high}``, ``{low, high, levels}`` or ``{values}``."""
 
     prior: bool = Field(False, description="use the scenario's own prior (lhs, sobol)")
-    low: float | None = Field(None, allow_inf_nan=False)
-    high: float | None = Field(None, allow_inf_nan=False)
-    levels: int | None = Field(None, ge=2, description="evenly spaced values from low to high (grid)")
-    values: list[float] | None = Field(None, min_length=1, description="the values to take (grid)")
+    low: Number | None = None
+    high: Number | None = None
+    levels: Whole | None = Field(None, ge=2, description="evenly spaced values from low to high (grid)")
+    values: list[Number] | None = Field(None, min_length=1, description="the values to take (grid)")
 
     @model_validator(mode="before")
     @classmethod
@@ -131,8 +136,8 @@ class Design(_Strict):
     kind: Literal["none", "grid", "lhs", "sobol", "arms"] = "none"
     parameters: dict[str, Vary] = Field(default_factory=dict, description="parameter name -> how it varies")
     all_priors: bool = Field(False, description="lhs, sobol: vary every parameter with a prior")
-    points: int | None = Field(None, ge=1, description="lhs: design points; sobol: base points N (a power of 2)")
-    arms: dict[str, dict[str, float]] = Field(default_factory=dict, description="arm name -> fixed values")
+    points: Whole | None = Field(None, ge=1, description="lhs: design points; sobol: base points N (a power of 2)")
+    arms: dict[str, dict[str, Number]] = Field(default_factory=dict, description="arm name -> fixed values")
 
 
 class Compare(_Strict):
@@ -149,11 +154,11 @@ class Experiment(_Strict):
     title: str
     description: str | None = None
     scenarios: list[str] = Field(min_length=1, description="shipped scenario names or paths from this file")
-    replications: int = Field(ge=1, description="runs per cell (scenario x design point)")
-    seed: int = Field(ge=0, description="root seed")
+    replications: Whole = Field(ge=1, description="runs per cell (scenario x design point)")
+    seed: Whole = Field(ge=0, description="root seed")
     outcomes: list[str] | None = Field(None, min_length=1, description="outcomes kept (default: all)")
-    timeseries_runs: int = Field(200, ge=0, description="monthly series kept for the first N replications of each cell")
-    fixed: dict[str, float] = Field(default_factory=dict, description="parameter values set in every run")
+    timeseries_runs: Whole = Field(200, ge=0, description="monthly series kept for the first N replications of each cell")
+    fixed: dict[str, Number] = Field(default_factory=dict, description="parameter values set in every run")
     design: Design = Field(default_factory=Design)
     compare: list[Compare] = Field(default_factory=list)
 
@@ -243,6 +248,10 @@ def _load_scenarios(spec: Experiment, path: Path, tree, problems: list[Problem])
         except ScenarioError as err:
             problems.append(problem_at(tree, ["scenarios", i], err.problems[0].message))
             continue
+        refused = not_a_scenario_file(found, ref)
+        if refused is not None:
+            problems.append(problem_at(tree, ["scenarios", i], refused))
+            continue
         try:
             scenario = load_scenario(found)
         except ScenarioError as err:
@@ -320,39 +329,39 @@ def _is_name(text: str) -> bool:
     return re.fullmatch(NAME_PATTERN, text) is not None
 
 
-def _allowed_range(name: str) -> tuple[float, float] | None:
-    """The allowed range of a section parameter, from the scenario schema (events have none)."""
-    if name not in SECTION_PARAMETERS:
-        return None
-    section, field = name.split(".")
-    cls = Scenario.model_fields[section].annotation
-    extra = cls.model_fields[field].json_schema_extra  # type: ignore[union-attr]
-    return tuple(extra["range"]) if isinstance(extra, dict) and "range" in extra else None  # type: ignore[return-value]
-
-
-def _uses(spec: Experiment) -> list[tuple[list, str, list[float]]]:
-    """(path in the file, parameter name, explicit values) for every parameter an experiment sets."""
-    out = [(["fixed", n], n, [v]) for n, v in spec.fixed.items()]
+def _uses(spec: Experiment) -> list[tuple[list, str, list[tuple[list, float]]]]:
+    """(path in the file, parameter name, [(path, value)] of its explicit values) for every
+    parameter an experiment sets."""
+    out = [(["fixed", n], n, [(["fixed", n], v)]) for n, v in spec.fixed.items()]
     for n, vary in spec.design.parameters.items():
-        values = vary.values or ([vary.low, vary.high] if vary.low is not None else [])
-        out.append((["design", "parameters", n], n, values))
-    for arm, values in spec.design.arms.items():
-        out += [(["design", "arms", arm, n], n, [v]) for n, v in values.items()]
+        here = ["design", "parameters", n]
+        if vary.values is not None:
+            values = [([*here, "values", i], v) for i, v in enumerate(vary.values)]
+        elif vary.low is not None and vary.high is not None:
+            values = [([*here, "low"], vary.low), ([*here, "high"], vary.high)]
+        else:
+            values = []
+        out.append((here, n, values))
+    for arm, fixed in spec.design.arms.items():
+        out += [(["design", "arms", arm, n], n, [(["design", "arms", arm, n], v)]) for n, v in fixed.items()]
     return out
 
 
 def _check_against_scenarios(spec: Experiment, scenarios: list[Scenario], tree, problems) -> list[str]:
-    """Every parameter named exists in every scenario; 'prior' needs a prior. Returns the varied names."""
+    """Every parameter named exists in every scenario, and every value given for it lies in the
+    range a scenario file would be held to; 'prior' needs a prior. Returns the varied names."""
     priors = [judgement_parameters(s) for s in scenarios]
+    ranges = [parameter_ranges(s) for s in scenarios]
     for path, name, values in _uses(spec):
         for s, known in zip(scenarios, priors, strict=True):
             if name not in known:
                 problems.append(problem_at(tree, path, _unknown_parameter(name, s, known)))
-        allowed = _allowed_range(name)
-        for v in values:
-            if allowed is not None and not allowed[0] <= v <= allowed[1]:
-                problems.append(problem_at(tree, path, f"{v:g} is outside the allowed range of '{name}', "
-                                                       f"{allowed[0]:g} to {allowed[1]:g}"))
+        for where, v in values:
+            for allowed in dict.fromkeys(r[name] for r in ranges if name in r):
+                lo, hi, unit = allowed
+                if not lo <= v <= hi:
+                    problems.append(problem_at(tree, where, f"{v:g} is outside the allowed range of '{name}', "
+                                                            f"{lo:g} to {hi:g}" + (f" ({unit})" if unit else "")))
     for name, vary in spec.design.parameters.items():
         if vary.prior:
             for s, known in zip(scenarios, priors, strict=True):

@@ -8,7 +8,8 @@ A file may start from another one with ``extends: NAME_OR_PATH`` (a path relativ
 or the name of a shipped scenario). Mappings merge key by key, the child winning; ``events``
 and ``signposts`` merge by ``id`` (same id replaces, ``{id: X, remove: true}`` deletes, items
 without an id are appended); every other list, and every prior, is replaced whole. ``name``
-and ``title`` are never inherited.
+and ``title`` are never inherited. ``extends`` takes a .yaml or .yml file; a file it reaches that is
+not a scenario is named in the message, never quoted.
 
 This module finds scenario files, follows ``extends`` and merges, and validates the result. It
 uses :mod:`sim.model.yamlfile` (YAML read into a tree that remembers lines) and
@@ -52,6 +53,7 @@ __all__ = [
     "did_you_mean",
     "find_scenario",
     "load_scenario",
+    "not_a_scenario_file",
     "problem_at",
     "read_yaml",
     "scenario_dirs",
@@ -213,10 +215,33 @@ def _merge_root(parent: Node | None, child: Node, problems: list[Problem]) -> No
     return merged
 
 
-def _load_tree(path: Path, file: str, chain: list[Path], problems: list[Problem]) -> Node | None:
-    """A file merged over everything it extends; None if a problem stops the loading."""
-    root = read(path, file, problems)
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+def not_a_scenario_file(path: Path, name: str) -> str | None:
+    """Why ``path`` (as the user named it) cannot be a scenario file, judged by its name; or None."""
+    if path.suffix.lower() in SCENARIO_SUFFIXES:
+        return None
+    return (f"'{name}' is not a scenario file: expected the name of a shipped scenario or a path "
+            f"to a .yaml or .yml scenario file")
+
+
+def _load_tree(path: Path, file: str, chain: list[Path], problems: list[Problem],
+               extended: bool = False) -> Node | None:
+    """A file merged over everything it extends; None if a problem stops the loading.
+
+    A file reached through ``extends`` (``extended``) may not be a scenario at all: its
+    content is never quoted in a message, and it must have scenario fields at the top level.
+    """
+    root = read(path, file, problems, echo=not extended)
     if root is None:
+        return None
+    if extended and not set(root.value) & (set(Scenario.model_fields) | {"extends"}):
+        problems.append(Problem(
+            file, None, "",
+            "this file is extended as a scenario but is not one: expected a mapping of scenario "
+            f"fields ({', '.join(list(Scenario.model_fields)[:6])}, ...) at the top level",
+        ))
         return None
     fields = dict(root.value)
     extends = fields.pop("extends", None)
@@ -235,6 +260,10 @@ def _load_tree(path: Path, file: str, chain: list[Path], problems: list[Problem]
     except ScenarioError:
         problems.append(Problem(file, extends.line, "extends", _not_found(target, " next to this file")))
         return None
+    refused = not_a_scenario_file(parent_path, target)
+    if refused is not None:
+        problems.append(Problem(file, extends.line, "extends", refused))
+        return None
     resolved = parent_path.resolve()
     if resolved in chain:
         cycle = [p.name for p in chain[chain.index(resolved):]] + [resolved.name]
@@ -247,7 +276,7 @@ def _load_tree(path: Path, file: str, chain: list[Path], problems: list[Problem]
         parent_file = os.path.normpath(os.path.join(os.path.dirname(file), os.path.relpath(parent_path, path.parent)))
     else:
         parent_file = _display(parent_path)
-    parent = _load_tree(parent_path, parent_file, [*chain, resolved], problems)
+    parent = _load_tree(parent_path, parent_file, [*chain, resolved], problems, extended=True)
     if parent is None:
         return None
     inherited = {k: v for k, v in parent.value.items() if k not in NOT_INHERITED}
@@ -337,12 +366,11 @@ def scenario_hash(path: str | Path) -> str:
             cycle = " -> ".join([p.name for p in chain[chain.index(resolved):]] + [resolved.name])
             raise ScenarioError([Problem(str(current), None, "extends", f"extends cycle: {cycle}")])
         chain.append(resolved)
-        raw = current.read_bytes()
-        digest.update(hashlib.sha256(raw).digest())
         problems: list[Problem] = []
-        root = read(current, str(current), problems)
+        root = read(current, str(current), problems)  # bounded: refuses what it should not read
         if root is None:
             raise ScenarioError(problems)
+        digest.update(hashlib.sha256(current.read_bytes()).digest())
         target = root.value.get("extends")
         current = find_scenario(target.value, base=current.parent) if target is not None else None
     return digest.hexdigest()

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from sim.model.priors import _Prior, as_prior
-from sim.model.scenario import Scenario, event_id, month_index
+from sim.model.scenario import HAZARD_RANGES, Scenario, event_id, month_index
 from sim.model.streams import PARAMETER_STREAM, Streams
 
 SECTIONS = ("patron", "beliefs", "allies", "adversary", "pillar")
@@ -70,6 +70,37 @@ def judgement_parameters(scenario: Scenario) -> dict[str, _Prior]:
         eid = event_id(event, i)
         for suffix, prior in event_prior_fields(event):
             out[f"events.{eid}.{suffix}"] = prior
+    return out
+
+
+def _range(field) -> tuple[float, float, str] | None:
+    extra = field.json_schema_extra if field is not None else None
+    if not isinstance(extra, dict) or "range" not in extra:
+        return None
+    lo, hi = extra["range"]
+    return float(lo), float(hi), str(extra.get("unit", ""))
+
+
+def parameter_ranges(scenario: Scenario) -> dict[str, tuple[float, float, str]]:
+    """(low, high, unit) allowed for each judgement parameter of a scenario, from the schema:
+    the ranges a scenario file's values are checked against, for checking values given elsewhere
+    (an experiment's fixed values, arms and design levels)."""
+    out: dict[str, tuple[float, float, str]] = {}
+    for name in SECTION_PARAMETERS:
+        section, field = name.split(".")
+        found = _range(type(getattr(scenario, section)).model_fields[field])
+        if found is not None:
+            out[name] = found
+    for i, event in enumerate(scenario.events):
+        eid = event_id(event, i)
+        for suffix, _ in event_prior_fields(event):
+            if suffix.startswith("hazard."):
+                lo, hi = HAZARD_RANGES[suffix.split(".")[1]]
+                found = (lo, hi, "probability per month" if suffix == "hazard.monthly" else "per unit of its state")
+            else:
+                found = _range(type(event).model_fields.get(suffix))
+            if found is not None:
+                out[f"events.{eid}.{suffix}"] = found
     return out
 
 

@@ -23,6 +23,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import stats
 
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+"""A finite number; strict, so YAML's ``true`` or ``.nan`` is not taken for one."""
+
+Whole = Annotated[int, Field(strict=True)]
+"""A whole number; strict, so YAML's ``true`` is not taken for 1, nor ``2.5`` for 2."""
+
 
 class _Prior(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,7 +52,7 @@ class Fixed(_Prior):
     """A known value (written in YAML as a plain number)."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float
+    value: Number
 
     def ppf(self, u):
         return np.full(np.shape(u), self.value, dtype=float)
@@ -64,8 +70,8 @@ class Fixed(_Prior):
 
 class Uniform(_Prior):
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: Number
+    high: Number
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -84,10 +90,10 @@ class Normal(_Prior):
     """Normal, optionally truncated to [low, high] (required when the parameter is bounded)."""
 
     dist: Literal["normal"]
-    mean: float
-    sd: float = Field(gt=0)
-    low: float | None = None
-    high: float | None = None
+    mean: Number
+    sd: Number = Field(gt=0)
+    low: Number | None = None
+    high: Number | None = None
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -108,10 +114,10 @@ class Beta(_Prior):
     """Beta(a, b), rescaled to [low, high] (default [0, 1])."""
 
     dist: Literal["beta"]
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
-    low: float = 0.0
-    high: float = 1.0
+    a: Number = Field(gt=0)
+    b: Number = Field(gt=0)
+    low: Number = 0.0
+    high: Number = 1.0
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -128,9 +134,9 @@ class Beta(_Prior):
 
 class Triangular(_Prior):
     dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: Number
+    mode: Number
+    high: Number
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -157,8 +163,8 @@ class Choice(_Prior):
     """One of a few values, with optional weights (normalised)."""
 
     dist: Literal["choice"]
-    values: list[float] = Field(min_length=1)
-    weights: list[float] | None = None
+    values: list[Number] = Field(min_length=1)
+    weights: list[Number] | None = None
 
     @model_validator(mode="after")
     def _weights(self):
@@ -194,9 +200,6 @@ def as_prior(value: float | _Prior) -> _Prior:
         return value
     return Fixed(value=float(value))
 
-
-Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-"""A finite number; strict, so YAML's ``true`` or ``.nan`` is not taken for one."""
 
 Prior = Number | Distribution
 """What a scenario field holding a judgement parameter accepts: a number or a distribution."""

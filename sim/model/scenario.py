@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.model.priors import Prior, as_prior
+from sim.model.priors import Number, Prior, Whole, as_prior
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -83,19 +83,19 @@ class CountryOverride(BaseModel):
     """Replace calibration values for one ally (ISO3 code) at the start."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    defence_share: float | None = Field(None, ge=0, le=15, description="% of GDP at the start")
-    gdp_usd_bn: float | None = Field(None, gt=0, description="GDP at the start, current USD bn")
-    us_troops_permanent: float | None = Field(None, ge=0, le=100_000, description="US troops, permanent")
-    us_troops_rotational: float | None = Field(None, ge=0, le=100_000, description="US troops, rotational")
+    defence_share: Number | None = Field(None, ge=0, le=15, description="% of GDP at the start")
+    gdp_usd_bn: Number | None = Field(None, gt=0, description="GDP at the start, current USD bn")
+    us_troops_permanent: Number | None = Field(None, ge=0, le=100_000, description="US troops, permanent")
+    us_troops_rotational: Number | None = Field(None, ge=0, le=100_000, description="US troops, rotational")
     alignment: Literal["atlanticist", "europeanist", "russia_leaning"] | None = None
-    logistics_hub: float | None = Field(None, ge=0, le=1, description="value as a reinforcement hub, 0-1")
-    fiscal_ceiling: float | None = Field(None, ge=0, le=15, description="highest sustainable % of GDP")
+    logistics_hub: Number | None = Field(None, ge=0, le=1, description="value as a reinforcement hub, 0-1")
+    fiscal_ceiling: Number | None = Field(None, ge=0, le=15, description="highest sustainable % of GDP")
     pledge_exempt: bool | None = Field(None, description="stated exception to the Hague pledge (Spain)")
 
 
 class World(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    calibration_year: int = Field(2025, ge=2014, le=2025, description="year of the calibration data")
+    calibration_year: Whole = Field(2025, ge=2014, le=2025, description="year of the calibration data")
     overrides: dict[str, CountryOverride] = Field(default_factory=dict, description="per ISO3 code")
 
     @field_validator("overrides")
@@ -216,6 +216,10 @@ class Pillar(Section):
 # Events
 
 
+HAZARD_RANGES = {"monthly": (0.0, 1.0), "slope": (-1.0, 1.0)}
+"""Allowed range of a hazard's ``monthly`` probability and ``slope`` (per unit of its state)."""
+
+
 class Hazard(BaseModel):
     """A monthly chance instead of a fixed month; it may rise with the model's state."""
 
@@ -231,10 +235,10 @@ class Hazard(BaseModel):
     @classmethod
     def _probability(cls, value, info: ValidationInfo):
         lo, hi = as_prior(value).support()
-        if info.field_name == "monthly" and (lo < 0 or hi > 1):
-            raise ValueError(f"monthly hazard must lie in 0 to 1, got {lo:g} to {hi:g}")
-        if info.field_name == "slope" and (lo < -1 or hi > 1):
-            raise ValueError(f"hazard slope must lie in -1 to 1, got {lo:g} to {hi:g}")
+        low, high = HAZARD_RANGES[info.field_name]
+        if lo < low or hi > high:
+            what = "monthly hazard" if info.field_name == "monthly" else "hazard slope"
+            raise ValueError(f"{what} must lie in {low:g} to {high:g}, got {lo:g} to {hi:g}")
         return value
 
 
@@ -266,7 +270,7 @@ class Withdrawal(_Event):
     kind: Literal["withdrawal"]
     host: Host
     troops: Prior = bounded(..., 0, 100_000, "troops", "troops withdrawn")
-    duration_months: int = Field(9, ge=1, le=60, description="months over which they leave")
+    duration_months: Whole = Field(9, ge=1, le=60, description="months over which they leave")
     to: str = Field("home", description="'home' or the ISO3 code of the receiving ally")
     hub_loss: Prior = bounded(0.0, 0, 1, "0-1", "share of the host's value as a logistics hub lost (bases closed)")
     announce: bool = Field(True, description="whether the decision is announced (a signpost reads it)")
@@ -279,7 +283,7 @@ class Relocation(_Event):
     host: Host
     to: Host
     troops: Prior = bounded(..., 0, 100_000, "troops", "troops relocated")
-    duration_months: int = Field(9, ge=1, le=60)
+    duration_months: Whole = Field(9, ge=1, le=60)
     hub_loss: Prior = bounded(0.0, 0, 1, "0-1", "share of the host's value as a logistics hub lost")
     announce: bool = True
 
@@ -300,7 +304,7 @@ class BasingDeal(_Event):
     kind: Literal["basing_deal"]
     host: Host
     troops: Prior = bounded(0.0, 0, 100_000, "troops", "additional rotational US troops that come with it")
-    duration_months: int = Field(6, ge=1, le=60, description="months over which those troops arrive")
+    duration_months: Whole = Field(6, ge=1, le=60, description="months over which those troops arrive")
     price: Prior = bounded(0.5, 0, 5, "% of GDP per year", "what the host pays or adds to spending")
 
 
@@ -331,8 +335,8 @@ class TradeCoercion(_Event):
     """Tariffs that link security to trade (EU car tariffs from 15% to 25%)."""
 
     kind: Literal["trade_coercion"]
-    tariff_from: float = Field(15.0, ge=0, le=100, description="% before")
-    tariff_to: float = Field(25.0, ge=0, le=100, description="% after")
+    tariff_from: Number = Field(15.0, ge=0, le=100, description="% before")
+    tariff_to: Number = Field(25.0, ge=0, le=100, description="% after")
     growth_cost: Prior = bounded(0.2, 0, 5, "points of growth per 10 points of tariff", "yearly GDP growth lost")
     alignment_strain: Prior = bounded(0.5, 0, 10, "utility", "fall in allies' attachment to collective defence")
 
@@ -381,7 +385,7 @@ class EventSignpost(BaseModel):
     host: str | None = Field(None, description="only events concerning this ally")
     exclude_host: str | None = Field(None, description="only events not concerning this ally")
     by: Month | None = Field(None, description="counts only if it happens before this month ends")
-    within_months: int | None = Field(None, ge=0, description="counts only within this many months of the start")
+    within_months: Whole | None = Field(None, ge=0, description="counts only within this many months of the start")
     requires: list[str] = Field(default_factory=list, description="other event kinds that must also have happened")
 
 
@@ -393,8 +397,8 @@ class SeriesSignpost(BaseModel):
     label: str
     source: str | None = None
     series: Literal["allies_at_pledge", "allies_at_2pct", "share_with_deal", "cohesion", "mean_credibility"]
-    at_least: float | None = None
-    at_most: float | None = None
+    at_least: Number | None = None
+    at_most: Number | None = None
     by: Month
 
     @model_validator(mode="after")
@@ -427,7 +431,7 @@ class Scenario(BaseModel):
     narrative: str = ""
     sources: list[Source] = Field(default_factory=list)
     start: Month = Field("2026-05", description="first simulated month")
-    horizon_months: int = Field(120, ge=1, le=600, description="months simulated")
+    horizon_months: Whole = Field(120, ge=1, le=600, description="months simulated")
     world: World = Field(default_factory=World)
     patron: Patron = Field(default_factory=Patron)
     beliefs: Beliefs = Field(default_factory=Beliefs)
@@ -466,6 +470,11 @@ class Scenario(BaseModel):
                         f"{self.start} to {month_label(self.horizon_months - 1, self.start)}"
                     )
         for i, sp in enumerate(self.signposts):
+            if sp.by is not None and month_index(sp.by, self.start) < 0:
+                problems.append(
+                    f"signposts[{i}].by: signpost '{sp.id}' has its deadline {sp.by} before the start "
+                    f"{self.start}, so it could never be met; give a month from {self.start} on"
+                )
             for attr in ("host", "exclude_host"):
                 code = getattr(sp, attr, None)
                 if code is not None and code not in ALLIES:

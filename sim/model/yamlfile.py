@@ -2,6 +2,11 @@
 
 A :class:`Node` holds a value with the file and line it was written on, so that a problem found
 after merging (``extends``) and validating can still name the place to look.
+
+Reading is bounded, since a file may come from anyone: at most :data:`MAX_BYTES` are read,
+nesting deeper than :data:`MAX_DEPTH` is refused before anything is built, and YAML anchors and
+aliases (``&name``, ``*name``, ``<<: *name``) are refused outright: no scenario needs them, and
+an alias can expand a 1 KB file into gigabytes (a "billion laughs").
 """
 
 from __future__ import annotations
@@ -16,8 +21,15 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 
 from sim.model.problems import Problem, kind_of, render, step
+
+MAX_BYTES = 256_000
+"""Largest scenario or experiment file read: a scenario is a few KB, and reading 1 MB of YAML
+takes ruamel some 20 s."""
+MAX_DEPTH = 32
+"""Deepest nesting of mappings and lists (a scenario needs about 5 levels)."""
 
 
 @dataclass
@@ -56,13 +68,57 @@ def _syntax_problem(file: str, err: YAMLError) -> Problem:
     return Problem(file, None, "", f"YAML syntax error: {err}")
 
 
+def _bounded(text: str, file: str) -> Problem | None:
+    """A problem if the YAML nests too deep or uses anchors or aliases; None if it is plain.
+
+    Looks at the parser's events only (no recursion, nothing built), before the file is loaded.
+    """
+    depth = 0
+    for event in _yaml().parse(text):
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, AliasEvent) or (isinstance(event, NodeEvent) and event.anchor):
+            sign = "*" if isinstance(event, AliasEvent) else "&"
+            return Problem(
+                file, line, "",
+                f"YAML anchors and aliases ({sign}{event.anchor}) are not supported; write the value "
+                "out in full where it is used (to share a scenario's settings, use 'extends')",
+            )
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Problem(
+                    file, line, "",
+                    f"the YAML is nested more than {MAX_DEPTH} levels deep (the limit); a scenario or "
+                    "experiment needs a few levels: check the indentation and the brackets",
+                )
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+def _read_bounded(path: Path) -> bytes:
+    # Read at most one byte past the limit: enough to know the file is too large.
+    with path.open("rb") as f:
+        return f.read(MAX_BYTES + 1)
+
+
 def read(path: Path, file: str, problems: list[Problem],
-          empty: str = "a scenario needs at least 'name' and 'title'") -> Node | None:
-    """Parse one file; syntax problems are recorded and give None."""
+          empty: str = "a scenario needs at least 'name' and 'title'", echo: bool = True) -> Node | None:
+    """Parse one file; syntax problems are recorded and give None.
+
+    ``echo=False`` keeps the file's content out of the messages (a file that may not be ours).
+    """
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path)
     except OSError as err:
         problems.append(Problem(file, None, "", f"cannot read the file: {err.strerror or err}"))
+        return None
+    if len(raw) > MAX_BYTES:
+        problems.append(Problem(
+            file, None, "",
+            f"the file is larger than {MAX_BYTES:,} bytes, the limit for a scenario or experiment file "
+            "(a scenario is a few KB); check that this is the file you meant",
+        ))
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -71,18 +127,25 @@ def read(path: Path, file: str, problems: list[Problem],
         problems.append(Problem(file, line, "", "the file is not UTF-8 text; save it as UTF-8"))
         return None
     try:
+        refused = _bounded(text, file)
+        if refused is not None:
+            problems.append(refused)
+            return None
         loaded = _yaml().load(text)
     except YAMLError as err:
         problems.append(_syntax_problem(file, err))
+        return None
+    except RecursionError:  # not expected below MAX_DEPTH; never a traceback
+        problems.append(Problem(file, None, "", f"the YAML is nested too deeply to read (limit {MAX_DEPTH} levels)"))
         return None
     if loaded is None:
         problems.append(Problem(file, None, "", f"the file is empty; {empty}"))
         return None
     root = _convert(loaded, file, 1, problems)
     if not isinstance(root.value, dict):
+        got = f", got {kind_of(plain(root))}" if echo else "; this file is not a scenario"
         problems.append(Problem(
-            file, 1, "",
-            f"the top level must be a mapping of fields (name: ..., title: ...), got {kind_of(plain(root))}",
+            file, 1, "", f"the top level must be a mapping of fields (name: ..., title: ...){got}",
         ))
         return None
     return root
@@ -92,7 +155,7 @@ def _line_of(container: Any, key: Any, item: bool) -> int | None:
     try:
         line, _col = container.lc.item(key) if item else container.lc.key(key)
     except (AttributeError, KeyError, IndexError, TypeError):
-        # Keys brought in by a YAML merge (``<<: *anchor``) have no position of their own.
+        # Defensive: every key of a round-trip mapping has a position (merge keys are refused).
         return None
     return line + 1
 
