@@ -206,6 +206,30 @@ def cmd_summarize(args) -> int:
     return 0
 
 
+def cmd_discover(args) -> int:
+    from sim.analysis.discovery import DiscoveryError, discover
+    from sim.analysis.where import WhereError
+
+    options = {"boxes": args.boxes, "min_density": args.density} if args.method == "prim" else {"depth": args.depth}
+    try:
+        out, cases, found = discover(Path(args.folder), args.where, method=args.method,
+                                     out=Path(args.out) if args.out else None, scenario=args.scenario, **options)
+    except WhereError as err:
+        raise BadInput(f"--where: {err}") from None
+    except DiscoveryError as err:
+        raise BadInput(str(err)) from None
+    print(f"{cases.scenario}: {cases.cases:,} of {len(cases.y):,} runs satisfy '{cases.where}'; "
+          f"{cases.x.shape[1]} varying parameter(s); {found.method}: {len(found.boxes)} box(es)")
+    for box in found.boxes.itertuples(index=False):
+        print(f"  box {box.box}: coverage {box.coverage:.2f}, density {box.density:.2f}, mass {box.mass:.2f}")
+        for lim in found.limits[found.limits["box"] == box.box].itertuples(index=False):
+            print(f"    {lim.parameter}: {lim.low:.4g} to {lim.high:.4g} (runs span {lim.data_low:.4g} to {lim.data_high:.4g})")
+    print(f"wrote {out}/: discover.md, boxes.csv, limits.csv, "
+          + ("peeling.csv, peeling.png/.pdf" if found.method == "prim" else "tree.txt, tree.png/.pdf")
+          + ", manifest.json")
+    return 0
+
+
 # ---- report and compare (sim.report) ---------------------------------------------------------
 
 
@@ -336,6 +360,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap resamples for Sobol intervals (default 999; 0: none)")
     p.add_argument("--outcomes", help="comma-separated outcomes (default: every outcome kept)")
     p.set_defaults(func=cmd_summarize)
+
+    p = sub.add_parser("discover", help="scenario discovery: which parameters produce an outcome (PRIM, CART)",
+                       description="Scenario discovery on a result folder: the runs where --where holds are "
+                                   "described by boxes over the parameters that vary across runs, with PRIM "
+                                   "(peeling trajectory, coverage, density, quasi-p values; needs the 'ema' "
+                                   "extra) or CART (a classification tree). Writes tables, figures and "
+                                   "manifest.json to --out (default DIR/discover/).")
+    p.add_argument("folder", help="a result folder with runs.parquet (e.g. a sweep with design: lhs)")
+    p.add_argument("--where", required=True,
+                   help='the case of interest: outcome comparisons with and/or and parentheses, '
+                        'e.g. "deals_final >= 8" or "deterrence_failure == 1 or probes > 20"')
+    p.add_argument("--method", choices=("prim", "cart"), default="prim", help="prim (default) or cart")
+    p.add_argument("--out", help="output folder (default DIR/discover/); new, empty or an earlier discover's")
+    p.add_argument("--scenario", help="the scenario to analyse, when the folder holds several")
+    p.add_argument("--boxes", type=_positive_int, default=1, help="prim: boxes to find, one after another (default 1)")
+    p.add_argument("--density", type=_level, default=0.8,
+                   help="prim: the chosen box is the one of highest coverage with at least this density (default 0.8)")
+    p.add_argument("--depth", type=_positive_int, default=3, help="cart: depth of the tree (default 3)")
+    p.set_defaults(func=cmd_discover)
 
     # ---- report and compare
     p = sub.add_parser("report", help="figures, tables and an HTML page of a result folder",
