@@ -93,7 +93,7 @@ def test_unbounded_or_foreign_input_exits_2_naming_the_file_and_the_limit(tmp_pa
         "could never be met; give a month from 2026-05 on",
     ]
     experiment = tmp_path / "exp.yaml"
-    experiment.write_text("name: x\ntitle: X\nscenarios: [status_quo]\nreplications: true\nseed: 1\n"
+    experiment.write_text("name: x\ntitle: X\nscenarios: [us_exit]\nreplications: true\nseed: 1\n"
                           "fixed: {events.us_exit.hazard.monthly: 7}\n")
     assert main(["sweep", str(experiment), "--dry-run"]) == 2
     assert capsys.readouterr().err.splitlines() == [f"{experiment}:4: replications: expected a whole number, got true"]

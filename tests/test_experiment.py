@@ -140,9 +140,8 @@ def test_a_misspelt_parameter_gets_a_suggestion(folder):
      "design.arms.b.patron.attention: 2 is outside the allowed range of 'patron.attention', 0 to 1 (0-1)"),
     ("design:\n  kind: arms\n  arms:\n    a: {patron.attention: 0.5}\n    b: {patron.attention: .inf}\n", 10,
      "design.arms.b.patron.attention: expected a finite number, got inf"),
-    ("fixed: {events.us_exit.hazard.monthly: 7}\n", 6,
-     "fixed.events.us_exit.hazard.monthly: 7 is outside the allowed range of 'events.us_exit.hazard.monthly', "
-     "0 to 1 (probability per month)"),
+    ("fixed: {beliefs.forgetting: 7}\n", 6,
+     "fixed.beliefs.forgetting: 7 is outside the allowed range of 'beliefs.forgetting', 0.5 to 1 (per month)"),
 ])
 def test_each_mistake_is_one_problem_at_its_line(folder, text, line, expected):
     head = HEAD

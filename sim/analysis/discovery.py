@@ -180,7 +180,7 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, *, boxes: int = 1, min_density: flo
                 steps.append({"box": number, "step": j, "coverage": step["coverage"], "density": step["density"],
                               "mass": step["mass"], "restricted": int(step["res_dim"]), "runs": int(step["n"]),
                               "cases": int(step["k"]), "chosen": j == i})
-            stats, lims = box.inspect(i, style="data")[0]
+            _stats, lims = box.inspect(i, style="data")[0]
             rows.append({"box": number, "coverage": chosen["coverage"], "density": chosen["density"],
                          "mass": chosen["mass"], "runs": int(chosen["n"]), "cases": int(chosen["k"]),
                          "restricted": int(chosen["res_dim"])})
