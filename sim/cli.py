@@ -71,18 +71,25 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from sim.experiments.experiment import is_experiment, load_experiment
     from sim.model.loading import ScenarioError, load_scenario
 
     bad = 0
     for name in args.files:
         try:
-            scenario = load_scenario(name)
-        except ScenarioError as err:
+            if is_experiment(name):
+                exp = load_experiment(name)
+                message = (f"experiment {exp.spec.name}: {exp.spec.title}; "
+                           f"scenarios: {', '.join(exp.names)}")
+            else:
+                scenario = load_scenario(name)
+                message = f"{scenario.name}: {scenario.title}"
+        except ScenarioError as err:  # ExperimentError too
             bad += 1
             for problem in err.problems:
                 print(problem, file=sys.stderr)
         else:
-            print(f"{name}: ok ({scenario.name}: {scenario.title})")
+            print(f"{name}: ok ({message})")
     return EXIT_BAD_INPUT if bad else 0
 
 
@@ -307,9 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mesa (the reference, default) or fast (vectorised, same runs bit for bit)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("validate", help="check scenario files",
-                       description="Check scenario files; one message per problem; exit 2 if any is bad.")
-    p.add_argument("files", nargs="+", help="scenario files or shipped names")
+    p = sub.add_parser("validate", help="check scenario and experiment files",
+                       description="Check scenario and experiment files (an experiment with the "
+                                   "scenarios it names); one message per problem; exit 2 if any is bad.")
+    p.add_argument("files", nargs="+", help="scenario or experiment files, or shipped names")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")

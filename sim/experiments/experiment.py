@@ -163,6 +163,10 @@ class Experiment(_Strict):
     compare: list[Compare] = Field(default_factory=list)
 
 
+EXPERIMENT_ONLY = frozenset(Experiment.model_fields) - frozenset(Scenario.model_fields)
+"""Top-level fields that make a file an experiment (``scenarios``, ``replications``, ...)."""
+
+
 @dataclass(frozen=True)
 class LoadedExperiment:
     """An experiment with its scenarios loaded and every name checked against them."""
@@ -199,6 +203,32 @@ def find_experiment(name_or_path: str | Path) -> Path:
             return candidate
     shipped = ", ".join(p.stem for p in shipped_experiments()) or "none"
     raise ExperimentError([Problem(text, None, "", f"no experiment file '{text}'; shipped experiments: {shipped}")])
+
+
+def is_experiment(name_or_path: str | Path) -> bool:
+    """Whether ``name_or_path`` is an experiment rather than a scenario: a file whose top level
+    has a field that only experiments have (``scenarios``, ``replications``...), or the name of
+    a shipped experiment that is not also a scenario's. Anything unreadable is not one (the
+    scenario loader then says what is wrong with it)."""
+    from ruamel.yaml import YAML
+
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    if not path.is_file():
+        try:
+            find_scenario(text)
+            return False
+        except ScenarioError:
+            pass
+        try:
+            path = find_experiment(text)
+        except ExperimentError:
+            return False
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except Exception:
+        return False
+    return isinstance(data, dict) and bool(EXPERIMENT_ONLY & set(data))
 
 
 def shipped_experiments() -> list[Path]:

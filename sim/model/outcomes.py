@@ -290,6 +290,14 @@ MAIN_OUTCOMES = (
 )
 """The outcomes a summary shows first."""
 
+MAIN_SERIES = (
+    "credibility_eastern_flank", "credibility_western", "russia_belief_eastern_flank",
+    "allies_with_deal", "cohesion", "spending_share", "allies_at_pledge",
+    "usable_capability_ratio", "enabler_dependence", "probes", "incursions",
+)
+"""The monthly series behind the main outcomes: what the Mesa model's DataCollector reports
+each month (for ``mesa.batch_run``)."""
+
 
 def _first(mask: np.ndarray) -> np.ndarray:
     """Index of the first True along the last axis (months), NaN where there is none."""

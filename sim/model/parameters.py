@@ -104,6 +104,27 @@ def parameter_ranges(scenario: Scenario) -> dict[str, tuple[float, float, str]]:
     return out
 
 
+def identifier(name: str) -> str:
+    """A parameter's dotted name as a Python identifier, for tools that need one (keyword
+    arguments, EMA Workbench): ``patron.deal_price`` -> ``patron__deal_price``."""
+    return name.replace(".", "__")
+
+
+def from_identifiers(scenario: Scenario, values: dict[str, float]) -> dict[str, float]:
+    """``values`` keyed by dotted names, from keys that are dotted names or identifiers
+    (:func:`identifier`) of ``scenario``'s parameters. Raises ``TypeError`` naming a key that is neither."""
+    known = {identifier(n): n for n in judgement_parameters(scenario)}
+    out = {}
+    for key, value in values.items():
+        name = key if key in known.values() else known.get(key)
+        if name is None:
+            raise TypeError(f"unknown parameter {key!r} of scenario {scenario.name!r}: give a judgement "
+                            f"parameter by dotted name (patron.deal_price) or as an identifier "
+                            f"(patron__deal_price); known: {', '.join(sorted(known.values()))}")
+        out[name] = value
+    return out
+
+
 def name_key(name: str) -> int:
     """A stable 64-bit integer for a parameter's dotted name (BLAKE2b), keying its stream."""
     return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")

@@ -8,6 +8,17 @@
 The model owns its generators: ``rng`` (an integer) seeds the within-run chance stream
 (``model.rng``, Mesa's own generator); parameters are drawn from the scenario's priors on
 separate streams derived from the same integer (:mod:`sim.model.parameters`), unless given.
+``rng=None`` draws a fresh seed from the operating system's entropy and keeps it as
+``model.seed``, so the run can be repeated.
+
+It is a plain Mesa model for Mesa's own tools: ``model.run_model()`` runs to the horizon
+(``model.running`` becomes False there), ``model.datacollector`` reports the main monthly
+series (:data:`sim.model.outcomes.MAIN_SERIES`) at each step, and every argument can be given
+by keyword, as ``mesa.batch_run`` does: the scenario by name, and judgement parameters by
+dotted name or as identifiers (``patron__deal_price``)::
+
+    mesa.batch_run(AllianceModel, {"scenario": "troops_to_poland",
+                                   "patron.deal_price": [0.2, 0.4]}, rng=[1, 2], max_steps=120)
 
 Each month (ODD "process overview", ``docs/ODD.md``):
 1. events fire (scheduled, or by their hazard);
@@ -24,6 +35,8 @@ Each month (ODD "process overview", ``docs/ODD.md``):
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from types import SimpleNamespace
 
 import mesa
@@ -34,7 +47,8 @@ from sim.engines.mesa.events import EventBook
 from sim.model import initialisation, outcomes, russia
 from sim.model.effects import CHANNELS, STATE, Change, Order, Signal
 from sim.model.initialisation import initial_state
-from sim.model.parameters import draw_parameters, realise
+from sim.model.loading import load_scenario
+from sim.model.parameters import draw_parameters, from_identifiers, realise
 from sim.model.rules import credibility, deterrence, patron, spending
 from sim.model.scenario import Scenario
 from sim.model.streams import draw_layout
@@ -54,14 +68,28 @@ class AllianceModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenario: Scenario | str | Path,
         *,
-        rng: int = 0,
+        rng: int | None = None,
         parameters: dict[str, float] | None = None,
         fixed: dict[str, float] | None = None,
+        **named: float,
     ):
-        if not isinstance(rng, (int, np.integer)) or rng < 0:
-            raise ValueError(f"rng must be a non-negative integer seed, got {rng!r}")
+        """``scenario``: a :class:`Scenario`, or a shipped scenario's name or a file's path.
+        ``rng``: the run's integer seed; None draws one (kept as ``model.seed``).
+        ``parameters``: every judgement parameter's value (else drawn from the priors);
+        ``fixed``: some of them set, by dotted name, the others drawn as always.
+        ``**named``: more fixed parameters as keywords, by dotted name (``**{"patron.deal_price":
+        0.3}``, as ``mesa.batch_run`` passes them) or as identifiers (``patron__deal_price=0.3``).
+        """
+        if rng is None:
+            rng = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+        if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool) or rng < 0:
+            raise ValueError(f"rng must be a non-negative integer seed or None, got {rng!r}")
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        if named:
+            fixed = {**(fixed or {}), **from_identifiers(scenario, named)}
         super().__init__(rng=int(rng))
         self.seed = int(rng)
         self.spec = scenario  # Mesa reserves model.scenario for its own Scenario class
@@ -124,6 +152,9 @@ class AllianceModel(mesa.Model):
             ally.alpha0 = float(spending.calibrated_alpha(ally.spending, ally.gdp, s_in))
         self.last = outcomes.snapshot(self)
         self.recorder = outcomes.Recorder(self)
+        # For Mesa's tools (batch_run): the main series, read from the recorder's arrays.
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: partial(_series_now, name=name) for name in outcomes.MAIN_SERIES})
 
     def _initial_beliefs(self) -> None:
         """Allies' credibility and Russia's belief start at the response the process reveals
@@ -262,6 +293,8 @@ class AllianceModel(mesa.Model):
         self.adversary.accumulate()
         self.last = outcomes.snapshot(self)                        # 8
         self.recorder.record(self)
+        self.datacollector.collect(self)
+        self.running = self.month + 1 < self.horizon
 
     def _resolve(self, kind: int, target: int) -> None:
         ally = self.ally_list[target]
@@ -272,7 +305,7 @@ class AllianceModel(mesa.Model):
         self.recorder.move(self, kind, target, bool(us), bool(europe))
 
     def run(self) -> None:
-        """Run to the scenario's horizon."""
+        """Run to the scenario's horizon (the same as Mesa's ``run_model()``)."""
         self.run_for(self.horizon - int(self.time))
 
     # ---- inspection -----------------------------------------------------------------------
@@ -290,3 +323,8 @@ class AllianceModel(mesa.Model):
 
     def timeseries(self) -> dict[str, np.ndarray]:
         return self.recorder.series()
+
+
+def _series_now(model: AllianceModel, name: str) -> float:
+    """This month's value of the series ``name`` (a DataCollector model reporter)."""
+    return float(model.recorder.data[name][model.month])
