@@ -255,6 +255,16 @@ def test_probing_against_host_does_not_rise_with_us_troops(arms):
     assert diff[2] < 0, diff
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "Fails in the model, and the design cannot test it: Poland's mean share over 24 months with "
+    "20,000 US troops at the start against none is +0.014 [+0.010, +0.017] points (200 paired "
+    "runs). Both arms start from the same observed spending, because each ally's weight on "
+    "security is calibrated so that its starting spending is a best response at the start's "
+    "posture and revealed credibility; the larger protection is absorbed, and later falls in "
+    "credibility then cut a larger spill-in. Before the calibration moved to the revealed "
+    "response the test passed at -0.0034 points, a size that does not matter and failed at "
+    "another root seed. Burden shifting needs troops that arrive during a run, with a minimum "
+    "effect stated (the mechanisms issue's directions with sizes)."))
 def test_burden_shifting_host_spends_less_with_more_us_troops(arms):
     """Poland's mean defence share over 24 months, 20,000 US troops against none."""
     diff = paired(arms("pol_20k").share[:, idx("POL")], arms("pol_0").share[:, idx("POL")])
