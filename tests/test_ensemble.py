@@ -311,6 +311,51 @@ def test_same_runs_as_mesa_with_fixed_parameters():
         assert_same_run(f, run_scenario(sc, seed=seed, fixed=fixed))
 
 
+def test_fixed_values_per_run_give_each_run_its_own_design_point(tmp_path):
+    """``fixed`` values given one per seed (several design points in one batch, as the sweep's
+    executor passes them) give each run what a call with that run's numbers gives, in both
+    engines, bit for bit; the batch may cut the arrays anywhere."""
+    assert run_fast.per_run_fixed is True
+    path = tmp_path / "kitchen_sink.yaml"
+    path.write_text(KITCHEN_SINK)
+    sc = load_scenario(path)
+    seeds = [run_seed(5, 0), run_seed(5, 1), 101]
+    per_run = {"patron.deal_appetite": np.array([0.9, 0.1, 0.5]), "allies.reconsider_rate": [0.3, 0.3, 0.05],
+               "events.pol_deal.troops": np.array([2000.0, 0.0, 4500.0]), "patron.deal_price": 0.4}
+
+    def at(i):
+        return {k: float(np.atleast_1d(v)[i if np.ndim(v) else 0]) for k, v in per_run.items()}
+
+    together = run_fast(sc, seeds, per_run, batch=2)
+    for i, (seed, f) in enumerate(zip(seeds, together, strict=True)):
+        assert f.parameters["patron.deal_appetite"] == per_run["patron.deal_appetite"][i]
+        [alone] = run_fast(sc, [seed], at(i))
+        assert_same_run(f, alone)
+    assert_same_run(together[1], run_scenario(sc, seed=seeds[1], fixed=at(1)))
+
+
+def test_fixed_values_per_run_of_the_wrong_length_or_not_finite():
+    sc = load_scenario("status_quo").model_copy(update={"horizon_months": 2})
+    with pytest.raises(ValueError, match=r"'patron\.deal_price' has 2 values for 3 seeds"):
+        run_fast(sc, [1, 2, 3], {"patron.deal_price": [0.1, 0.2]})
+    # a value that is not finite fails its own run only; the others are what they are alone
+    out = run_fast(sc, [1, 2, 3], {"patron.deal_price": [0.1, np.nan, 0.3]})
+    assert isinstance(out[1], RunFailure) and out[1].seed == 2
+    assert "'patron.deal_price' is not finite" in out[1].error
+    assert_same_run(out[2], run_fast(sc, [3], {"patron.deal_price": 0.3})[0])
+
+
+@pytest.mark.slow
+def test_same_runs_as_mesa_with_fixed_parameters_per_run():
+    """Six design points in one call, cut into batches of four, against the Mesa engine run by run."""
+    sc = load_scenario("troops_to_poland")
+    seeds = SEEDS[:6]
+    per_run = {"patron.deal_appetite": np.linspace(0.1, 0.9, 6),
+               "events.polish_basing_deal.troops": np.array([0.0, 500, 1000, 2000, 4000, 8000])}
+    for i, (seed, f) in enumerate(zip(seeds, run_fast(sc, seeds, per_run, batch=4), strict=True)):
+        assert_same_run(f, run_scenario(sc, seed=seed, fixed={k: float(v[i]) for k, v in per_run.items()}))
+
+
 @pytest.mark.slow
 def test_batch_invariance():
     """Run 1234 alone is run 1234 inside a batch of 500, bit for bit, and batches of any size

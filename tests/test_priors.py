@@ -257,3 +257,26 @@ def test_parameters_drawn_by_name_follow_their_priors():
     corr = np.corrcoef(np.array(list(u.values())))
     np.fill_diagonal(corr, 0.0)
     assert np.abs(corr).max() < 0.1
+
+
+def test_fixed_values_are_numbers_or_one_per_run():
+    from sim.model import parameters
+
+    sc = load_scenario("status_quo")
+    seeds = [1, 2, 3]
+    names, base = parameters.parameter_matrix(sc, seeds)
+    k = names.index("patron.deal_price")
+    _, one = parameters.parameter_matrix(sc, seeds, {"patron.deal_price": 0.25})
+    _, each = parameters.parameter_matrix(sc, seeds, {"patron.deal_price": np.array([0.1, 0.2, 0.3])})
+    _, listed = parameters.parameter_matrix(sc, seeds, {"patron.deal_price": [0.1, 0.2, 0.3]})
+    assert one[:, k].tolist() == [0.25] * 3
+    assert each[:, k].tolist() == listed[:, k].tolist() == [0.1, 0.2, 0.3]
+    others = [j for j in range(len(names)) if j != k]
+    assert np.array_equal(each[:, others], base[:, others])  # the other draws are unchanged
+    for value, message in (([0.1, 0.2], r"'patron.deal_price' has shape \(2,\); give one number, or one per run \(3\)"),
+                           ([[0.1, 0.2, 0.3]], r"has shape \(1, 3\)"),
+                           ([0.1, np.inf, 0.3], r"'patron.deal_price' is not finite at run 1: inf"),
+                           (float("nan"), r"'patron.deal_price' is not finite: nan"),
+                           ("cheap", r"'patron.deal_price' is not a number or a sequence of numbers: 'cheap'")):
+        with pytest.raises(ValueError, match=message):
+            parameters.parameter_matrix(sc, seeds, {"patron.deal_price": value})

@@ -3,6 +3,7 @@ Sobol indices of a function with known indices, through the whole sweep."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,35 @@ def test_wilson_intervals_on_bernoulli_cover_as_computed_exactly():
     assert abs(covered - exact) < 0.015, (covered, exact)
     assert wilson(np.array([0, 40]), np.array([40, 40]))[0][0] == 0.0
     assert wilson(np.array([0, 40]), np.array([40, 40]))[1][1] == 1.0
+
+
+def _wilson_by_hand(k: int, n: int, level: float) -> tuple[float, float]:
+    """The Wilson score interval as written out before scipy computed it (Wilson 1927)."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low, high = max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0 if k == 0 else low, 1.0 if k == n else high)
+
+
+def test_wilson_intervals_from_scipy_are_the_formula_to_1e_12():
+    """``wilson_interval`` is ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``: the
+    same intervals as the formula, to 1e-12, at every count of small n and over large n."""
+    cases = [(k, n) for n in range(1, 31) for k in range(n + 1)]
+    cases += [(k, n) for n in (1000, 10_000, 1_000_000) for k in (0, 1, 2, 17, n // 3, n // 2, n - 1, n)]
+    for level in (0.9, 0.95, 0.99):
+        for k, n in cases:
+            got, want = wilson_interval(k, n, level), _wilson_by_hand(k, n, level)
+            assert got == pytest.approx(want, abs=1e-12, rel=0), (k, n, level)
+        k = np.array([k for k, _ in cases])
+        n = np.array([n for _, n in cases])
+        low, high = wilson(k, n, level)
+        assert np.allclose(low, [_wilson_by_hand(a, b, level)[0] for a, b in cases], rtol=0, atol=1e-12)
+        assert np.allclose(high, [_wilson_by_hand(a, b, level)[1] for a, b in cases], rtol=0, atol=1e-12)
+        assert np.all(low[k == 0] == 0.0) and np.all(high[k == n] == 1.0)
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
 
 
 def test_paired_differences_cover_the_true_difference():

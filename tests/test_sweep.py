@@ -347,3 +347,97 @@ def test_an_engine_taking_per_run_values_gets_whole_tasks_with_the_same_results(
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
     design = pq.read_table(tmp_path / "a" / "design.parquet").to_pydict()
     assert runs_a["patron.deal_price"].to_pylist() == design["patron.deal_price"]
+
+
+# ---- design points in batches (the fast engine) ----------------------------------------------
+
+DESIGNS = {
+    "grid": """\
+replications: 3
+design:
+  kind: grid
+  parameters:
+    patron.attention: {values: [0.6, 0.9]}
+    patron.deal_price: {low: 0, high: 1, levels: 3}
+""",
+    "lhs": """\
+replications: 1
+design: {kind: lhs, points: 10, parameters: {patron.attention: prior, patron.deal_price: {low: 0, high: 1}}}
+""",
+    "sobol": """\
+replications: 1
+design: {kind: sobol, points: 4, parameters: {patron.attention: prior, patron.deal_price: {low: 0, high: 1}}}
+""",
+    "arms": """\
+replications: 3
+design:
+  kind: arms
+  arms:
+    cheap: {patron.deal_price: 0.2}
+    dear: {patron.deal_price: 0.8}
+    keen: {patron.deal_appetite: 0.9}
+    keen_and_dear: {patron.deal_appetite: 0.9, patron.deal_price: 0.8}
+    keen_and_cheap: {patron.deal_appetite: 0.9, patron.deal_price: 0.2}
+""",
+}
+
+
+@pytest.mark.parametrize("kind", list(DESIGNS))
+def test_design_points_in_batches_give_the_bytes_of_one_point_per_call(kind, tmp_path, monkeypatch):
+    """The fast engine takes per-run fixed values, so the executor runs many design points in one
+    call; the files are those of one design point per call, byte for byte."""
+    from sim.engines.fast.engine import run_fast
+    from sim.experiments import executors
+
+    assert run_fast.per_run_fixed is True
+    (tmp_path / "short.yaml").write_text(SHORT.format(months=12))
+    (tmp_path / "other.yaml").write_text(OTHER)
+    path = tmp_path / f"{kind}.yaml"
+    path.write_text(f"name: {kind}\ntitle: \"{kind}\"\nscenarios: [short.yaml, other.yaml]\nseed: 5\n"
+                    f"timeseries_runs: 2\n" + DESIGNS[kind])
+    exp = load_experiment(path)
+    calls = []
+    real_run_chunk = executors.run_chunk
+
+    def counted(scenario, seeds, *, fixed=None, engine="mesa"):
+        calls.append((len(seeds), {k: np.ndim(v) for k, v in (fixed or {}).items()}))
+        return real_run_chunk(scenario, seeds, fixed=fixed, engine=engine)
+
+    monkeypatch.setattr(executors, "run_chunk", counted)
+    run_sweep(exp, tmp_path / "batched", engine="fast", chunk=7, progress=False)
+    batched = list(calls)
+    calls.clear()
+    with monkeypatch.context() as m:
+        m.setattr(executors, "_takes_per_run_fixed", lambda engine: False)
+        run_sweep(exp, tmp_path / "one_point", engine="fast", chunk=7, progress=False)
+    one_point = list(calls)
+    for name in ("runs.parquet", "timeseries.parquet"):
+        assert (tmp_path / "batched" / name).read_bytes() == (tmp_path / "one_point" / name).read_bytes(), name
+    assert sum(n for n, _ in batched) == sum(n for n, _ in one_point) == pq.read_metadata(
+        tmp_path / "batched" / "runs.parquet").num_rows
+    assert len(batched) < len(one_point)
+    assert any(1 in dims.values() for _, dims in batched)          # arrays, one value per seed
+    assert all(set(dims.values()) <= {0} for _, dims in one_point)  # numbers only
+    if kind != "arms":  # every point sets the same parameters: one call per task
+        points = pq.read_metadata(tmp_path / "batched" / "design.parquet").num_rows // 2
+        assert len(batched) == 2 * -(-points * exp.spec.replications // 7)  # 2 scenarios, chunks of 7
+
+
+def test_the_mesa_engine_still_runs_one_design_point_per_call(tmp_path, monkeypatch):
+    from sim.experiments import executors
+
+    assert not executors._takes_per_run_fixed("mesa")
+    (tmp_path / "short.yaml").write_text(SHORT.format(months=2))
+    (tmp_path / "other.yaml").write_text(OTHER)
+    path = tmp_path / "lhs.yaml"
+    path.write_text("name: lhs\ntitle: lhs\nscenarios: [short.yaml]\nseed: 5\ntimeseries_runs: 1\n" + DESIGNS["lhs"])
+    calls = []
+    real_run_chunk = executors.run_chunk
+
+    def counted(scenario, seeds, *, fixed=None, engine="mesa"):
+        calls.append((len(seeds), sorted(type(v).__name__ for v in (fixed or {}).values())))
+        return real_run_chunk(scenario, seeds, fixed=fixed, engine=engine)
+
+    monkeypatch.setattr(executors, "run_chunk", counted)
+    run_sweep(load_experiment(path), tmp_path / "out", engine="mesa", chunk=5, progress=False)
+    assert calls == [(1, ["float", "float"])] * 10

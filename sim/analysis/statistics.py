@@ -78,14 +78,12 @@ def describe(x: np.ndarray, level: float = LEVEL) -> dict[str, np.ndarray]:
 
 
 def wilson(successes: np.ndarray, n: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score intervals (``sim.experiments.summary.wilson_interval``) for arrays of counts."""
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    pairs = [wilson_interval(int(k), int(m), z) for k, m in zip(np.ravel(successes), np.ravel(n), strict=True)]
+    """Wilson score intervals (``sim.experiments.summary.wilson_interval``) for arrays of counts;
+    exactly 0 (1) when no run (every run) succeeds."""
+    pairs = [wilson_interval(int(k), int(m), float(level))
+             for k, m in zip(np.ravel(successes), np.ravel(n), strict=True)]
     low = np.array([p[0] for p in pairs], dtype=float).reshape(np.shape(n))
     high = np.array([p[1] for p in pairs], dtype=float).reshape(np.shape(n))
-    # Exactly 0 (1) when no run (every run) succeeds, as in exact arithmetic, not 1e-17 off.
-    low = np.where(np.asarray(successes) == 0, 0.0, low)
-    high = np.where(np.asarray(successes) == np.asarray(n), 1.0, high)
     return low, high
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines.mesa.model import AllianceModel
+from sim.model.parameters import Fixed
 from sim.model.scenario import Scenario
 
 
@@ -54,7 +55,8 @@ class RunFailure:
 
 
 ENGINES: dict[str, Callable[..., list[RunResult | RunFailure]]] = {}
-"""Engines by name; each maps (scenario, seeds, fixed) to one result or failure per seed."""
+"""Engines by name; each maps (scenario, seeds, fixed) to one result or failure per seed. An
+engine whose function has ``per_run_fixed = True`` takes ``fixed`` values given per seed too."""
 
 
 def engine(name: str):
@@ -78,11 +80,13 @@ def _mesa_chunk(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float
     return out
 
 
-def run_chunk(scenario: Scenario, seeds: Sequence[int], *, fixed: dict[str, float] | None = None,
+def run_chunk(scenario: Scenario, seeds: Sequence[int], *, fixed: Fixed | None = None,
               engine: str = "mesa") -> list[RunResult | RunFailure]:
     """Run one chunk of replications with the named engine; failures are returned, not raised.
 
     A run's result depends only on (scenario, seed, fixed), never on the chunk it is in.
+    ``fixed`` values are numbers; an engine whose function has ``per_run_fixed = True`` (the
+    fast one) also takes a sequence of one value per seed.
     """
     if engine not in ENGINES and engine == "fast":
         import sim.engines.fast  # noqa: F401  (registers the "fast" engine)

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import groupby, islice
 from pathlib import Path
 
 import numpy as np
@@ -66,17 +66,17 @@ def run_task(ctx: Context, task: Task) -> dict:
     """Run one task and write its shards; return a small status record."""
     scenario = ctx.scenarios[task.scenario]
     runs, series, failed = [], [], 0
-    for point, reps, seeds, out in _run_points(ctx, task):
+    for points, reps, seeds, out in _run_points(ctx, task):
         results = [r if isinstance(r, RunResult) else None for r in out]
         errors = [r.error if isinstance(r, RunFailure) else None for r in out]
         failed += sum(e is not None for e in errors)
-        runs.append(runs_table(scenario.name, point, reps, seeds, results, errors,
+        runs.append(runs_table(scenario.name, points, reps, seeds, results, errors,
                                list(ctx.parameters), list(ctx.outcomes)))
-        keep = [(rep, r) for rep, r in zip(reps, results, strict=True)
+        keep = [(point, rep, r) for point, rep, r in zip(points, reps, results, strict=True)
                 if rep < ctx.timeseries_runs and r is not None]
         if keep:
-            series.append(timeseries_table(scenario.name, point, [k for k, _ in keep], [r for _, r in keep],
-                                           scenario.start))
+            series.append(timeseries_table(scenario.name, [p for p, _, _ in keep], [k for _, k, _ in keep],
+                                           [r for _, _, r in keep], scenario.start))
     shards = Path(ctx.shards)
     if series:
         atomic_write_table(pa.concat_tables(series), shards / f"{task.name}.series.parquet")
@@ -85,13 +85,16 @@ def run_task(ctx: Context, task: Task) -> dict:
     return {"task": task.name, "runs": task.runs, "failed": failed}
 
 
-def _run_points(ctx: Context, task: Task) -> Iterator[tuple[int, list[int], list[int], list]]:
-    """(design point, replications, seeds, results) of a task's runs.
+def _run_points(ctx: Context, task: Task) -> Iterator[tuple[list[int], list[int], list[int], list]]:
+    """(design point, replication, seed, result) of each of a task's runs, as four lists, one
+    yield per engine call.
 
     One ``run_chunk`` call per design point; or, when the engine says it takes per-run values
-    (``per_run_fixed = True`` on its function: ``fixed`` values may be arrays, one value per
-    seed) and every point sets the same parameters, one call for the whole task, so a
-    vectorised engine is not held to one run per call by a Sobol or Latin hypercube design.
+    (``per_run_fixed = True`` on its function, as the fast engine's: ``fixed`` values may be
+    arrays, one value per seed), one call for each stretch of consecutive points that set the
+    same parameters (the whole task for grid, Latin hypercube and Sobol designs), so a
+    vectorised engine is not held to one design point per call. A run's result is the same
+    either way: it depends only on its scenario, seed and fixed values.
     """
     scenario = ctx.scenarios[task.scenario]
     groups = []
@@ -99,18 +102,20 @@ def _run_points(ctx: Context, task: Task) -> Iterator[tuple[int, list[int], list
         seed_point = int(ctx.design.seed_points[point])
         groups.append((point, reps, [run_seed(ctx.seed, rep, seed_point) for rep in reps],
                        ctx.design.fixed(task.scenario, point)))
-    same_names = len({tuple(fixed) for *_, fixed in groups}) == 1
-    if len(groups) > 1 and same_names and _takes_per_run_fixed(ctx.engine):
-        seeds = [s for _, _, group_seeds, _ in groups for s in group_seeds]
-        fixed = {name: np.concatenate([np.full(len(g[1]), g[3][name]) for g in groups]) for name in groups[0][3]}
-        out = run_chunk(scenario, seeds, fixed=fixed, engine=ctx.engine)
-        k = 0
-        for point, reps, group_seeds, _ in groups:
-            yield point, reps, group_seeds, out[k:k + len(reps)]
-            k += len(reps)
-        return
-    for point, reps, group_seeds, fixed in groups:
-        yield point, reps, group_seeds, run_chunk(scenario, group_seeds, fixed=fixed, engine=ctx.engine)
+    if _takes_per_run_fixed(ctx.engine):
+        stretches = [list(g) for _, g in groupby(groups, key=lambda g: tuple(g[3]))]
+    else:
+        stretches = [[g] for g in groups]
+    for stretch in stretches:
+        points = [point for point, reps, _, _ in stretch for _ in reps]
+        reps = [rep for _, point_reps, _, _ in stretch for rep in point_reps]
+        seeds = [s for _, _, point_seeds, _ in stretch for s in point_seeds]
+        if len(stretch) == 1:
+            fixed = stretch[0][3]
+        else:
+            fixed = {name: np.concatenate([np.full(len(g[1]), g[3][name]) for g in stretch])
+                     for name in stretch[0][3]}
+        yield points, reps, seeds, run_chunk(scenario, seeds, fixed=fixed, engine=ctx.engine)
 
 
 def _takes_per_run_fixed(engine: str) -> bool:

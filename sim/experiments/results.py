@@ -32,12 +32,13 @@ ID_COLUMNS = ("scenario", "design_point", "replication", "seed")
 PACKAGES = ("mesa", "numpy", "scipy", "pydantic", "pyarrow", "matplotlib")
 
 
-def runs_table(scenario: str, design_point: int, replications: Sequence[int], seeds: Sequence[int],
+def runs_table(scenario: str, design_point: int | Sequence[int], replications: Sequence[int], seeds: Sequence[int],
                results: Sequence[RunResult | None], errors: Sequence[str | None] | None = None,
                parameter_names: Sequence[str] | None = None,
                outcome_names: Sequence[str] | None = None) -> pa.Table:
     """One row per run: identifiers, seed, status, drawn parameters, outcomes.
 
+    ``design_point`` is the runs' design point, or one per run (runs of several points at once).
     A failed run (``None`` result) keeps its row with its seed and error, and NaN values.
     """
     ok = [r for r in results if r is not None]
@@ -47,7 +48,7 @@ def runs_table(scenario: str, design_point: int, replications: Sequence[int], se
     errors = list(errors) if errors is not None else [None] * n
     cols: dict[str, pa.Array] = {
         "scenario": pa.array([scenario] * n, pa.string()),
-        "design_point": pa.array([design_point] * n, pa.int32()),
+        "design_point": pa.array(_per_run(design_point, n), pa.int32()),
         "replication": pa.array(list(replications), pa.int64()),
         "seed": pa.array(list(seeds), pa.uint64()),
         "status": pa.array(["ok" if r is not None else "failed" for r in results], pa.string()),
@@ -60,26 +61,38 @@ def runs_table(scenario: str, design_point: int, replications: Sequence[int], se
     return pa.table(cols)
 
 
-def timeseries_table(scenario: str, design_point: int, replications: Sequence[int],
+def timeseries_table(scenario: str, design_point: int | Sequence[int], replications: Sequence[int],
                      results: Sequence[RunResult | None], start: str) -> pa.Table:
-    """One row per run and month: identifiers, month index and label, every series."""
+    """One row per run and month: identifiers, month index and label, every series.
+
+    ``design_point`` is the runs' design point, or one per run (as in :func:`runs_table`)."""
     from sim.model.scenario import month_label
 
-    keep = [(rep, r) for rep, r in zip(replications, results, strict=True) if r is not None]
+    points = _per_run(design_point, len(results))
+    keep = [(point, rep, r) for point, rep, r in zip(points, replications, results, strict=True) if r is not None]
     if not keep:
         return pa.table({"scenario": pa.array([], pa.string())})
-    months = len(next(iter(keep[0][1].series.values())))
-    reps = np.repeat([rep for rep, _ in keep], months)
+    months = len(next(iter(keep[0][2].series.values())))
+    reps = np.repeat([rep for _, rep, _ in keep], months)
     cols: dict[str, Any] = {
         "scenario": pa.array([scenario] * len(reps), pa.string()),
-        "design_point": pa.array(np.full(len(reps), design_point, np.int32)),
+        "design_point": pa.array(np.repeat(np.array([point for point, _, _ in keep], np.int32), months)),
         "replication": pa.array(reps.astype(np.int64)),
         "month": pa.array(np.tile(np.arange(months, dtype=np.int16), len(keep))),
         "date": pa.array(np.tile([month_label(t, start) for t in range(months)], len(keep)), pa.string()),
     }
     for name in SERIES:
-        cols[name] = pa.array(np.concatenate([r.series[name] for _, r in keep]).astype(np.float64))
+        cols[name] = pa.array(np.concatenate([r.series[name] for _, _, r in keep]).astype(np.float64))
     return pa.table(cols)
+
+
+def _per_run(design_point: int | Sequence[int], n: int) -> list[int]:
+    if isinstance(design_point, (int, np.integer)):
+        return [int(design_point)] * n
+    points = [int(p) for p in design_point]
+    if len(points) != n:
+        raise ValueError(f"{len(points)} design points for {n} runs")
+    return points
 
 
 def atomic_write_table(table: pa.Table, path: Path, metadata: dict[str, str] | None = None) -> None:

@@ -6,22 +6,24 @@ interval of the mean; for 0/1 outcomes the share of runs, with a Wilson 95% inte
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+from scipy import stats
 
 from sim.model.outcomes import MAIN_OUTCOMES, OUTCOMES
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (Wilson 1927, JASA 22(158))."""
+@functools.lru_cache(maxsize=4096)
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval (Wilson 1927, JASA 22(158)) at confidence ``level`` for ``successes``
+    out of ``n``: ``scipy.stats.binomtest(k, n).proportion_ci(level, method="wilson")``, exactly
+    0 (1) when no run (every run) succeeds; NaN for no run."""
     if n == 0:
         return (math.nan, math.nan)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return (max(0.0, float(ci.low)), min(1.0, float(ci.high)))
 
 
 def summary_rows(columns: dict[str, np.ndarray]) -> list[tuple[str, str, str]]:

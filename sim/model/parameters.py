@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +30,9 @@ from sim.model.scenario import HAZARD_RANGES, Scenario, event_id, month_index
 from sim.model.streams import PARAMETER_STREAM, Streams
 
 SECTIONS = ("patron", "beliefs", "allies", "adversary", "pillar")
+
+Fixed = Mapping[str, "float | Sequence[float] | np.ndarray"]
+"""Fixed parameter values by name: a number for every run, or one number per run."""
 
 
 def _section_parameter_names() -> tuple[str, ...]:
@@ -135,12 +138,14 @@ def event_stream_key(eid: str) -> int:
     return zlib.crc32(eid.encode("utf-8"))
 
 
-def parameter_matrix(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None):
+def parameter_matrix(scenario: Scenario, seeds: Sequence[int], fixed: Fixed | None = None):
     """(names, values [runs, parameters]): each run's parameter values, the priors evaluated at
     uniforms from the run's own streams.
 
     ``fixed`` sets some parameters to given values (an experiment's design point); the others
-    are drawn as always, so fixing one parameter leaves the others unchanged.
+    are drawn as always, so fixing one parameter leaves the others unchanged. Each value is a
+    number, the same in every run, or a sequence of one number per seed (several design points
+    in one batch); every value must be finite.
     """
     priors = judgement_parameters(scenario)
     names = list(priors)
@@ -156,11 +161,29 @@ def parameter_matrix(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, 
         if unknown:
             raise KeyError(f"unknown parameter(s) {unknown}; known: {sorted(names)}")
         for k, v in fixed.items():
-            values[:, col[k]] = float(v)
+            values[:, col[k]] = fixed_values(k, v, len(seeds))
     return names, values
 
 
-def draw_parameters(scenario: Scenario, seed: int, fixed: dict[str, float] | None = None) -> dict[str, float]:
+def fixed_values(name: str, value, runs: int) -> float | np.ndarray:
+    """A fixed value as :func:`parameter_matrix` sets it: a float, or a float array of ``runs``
+    values; raises ``ValueError`` naming the parameter if it has another shape or length, or a
+    value that is not a finite number."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"fixed value of '{name}' is not a number or a sequence of numbers: {value!r}") from None
+    if arr.ndim > 1 or (arr.ndim == 1 and len(arr) != runs):
+        raise ValueError(f"fixed value of '{name}' has shape {arr.shape}; give one number, or one "
+                         f"per run ({runs})")
+    bad = np.flatnonzero(~np.isfinite(np.atleast_1d(arr)))
+    if len(bad):
+        where = "" if arr.ndim == 0 else f" at run {int(bad[0])}"
+        raise ValueError(f"fixed value of '{name}' is not finite{where}: {float(np.atleast_1d(arr)[bad[0]])}")
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def draw_parameters(scenario: Scenario, seed: int, fixed: Fixed | None = None) -> dict[str, float]:
     """One run's parameter values (:func:`parameter_matrix` for one seed), by name."""
     names, values = parameter_matrix(scenario, [seed], fixed)
     return dict(zip(names, values[0].tolist(), strict=True))

@@ -24,7 +24,7 @@ from sim.engines.fast.ordered_sums import padded
 from sim.engines.fast.records import AGG, RecordPhase
 from sim.model import initialisation, outcomes, policy, russia
 from sim.model.initialisation import initial_state
-from sim.model.parameters import SECTIONS, parameter_matrix
+from sim.model.parameters import SECTIONS, Fixed, parameter_matrix
 from sim.model.rules import capability, credibility, spending, strategy
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams, draw_layout
@@ -39,7 +39,7 @@ def _section(values: dict[str, np.ndarray], section: str) -> SimpleNamespace:
 class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, RecordPhase):
     """The state of a batch of runs: the model's attributes as arrays, [runs] or [runs, allies]."""
 
-    def __init__(self, scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None):
+    def __init__(self, scenario: Scenario, seeds: Sequence[int], fixed: Fixed | None):
         self.spec = scenario
         self.seeds = [int(s) for s in seeds]
         R = self.R = len(self.seeds)

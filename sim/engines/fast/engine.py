@@ -36,6 +36,7 @@ import numpy as np
 
 from sim.engines.fast.batch import Batch
 from sim.engines.runner import RunFailure, RunResult, engine
+from sim.model.parameters import Fixed
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams
 
@@ -83,7 +84,7 @@ def _keep_freed_memory() -> None:
         pass
 
 
-def simulate(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None,
+def simulate(scenario: Scenario, seeds: Sequence[int], fixed: Fixed | None = None,
              *, series: bool = True) -> EnsembleResult:
     """Run every seed of ``seeds`` in one batch; raises if anything fails (see :func:`run_fast`
     for per-run failures). ``series=False`` drops the monthly series (sweeps of millions)."""
@@ -125,22 +126,52 @@ def compile_kernels() -> float:
 
 
 @engine("fast")
-def run_fast(scenario: Scenario, seeds: Sequence[int], fixed: dict[str, float] | None = None,
+def run_fast(scenario: Scenario, seeds: Sequence[int], fixed: Fixed | None = None,
              *, batch: int = BATCH) -> list[RunResult | RunFailure]:
     """The "fast" engine for :func:`sim.engines.runner.run_chunk`: one result or failure per seed, the
     same as the Mesa engine's. A batch that raises is rerun one seed at a time, so the failing
     runs are recorded with their seeds and the others still succeed (with the same results:
-    nothing couples the runs of a batch)."""
+    nothing couples the runs of a batch).
+
+    A ``fixed`` value may be a number (every run) or a sequence of one number per seed, so that
+    several design points run in one batch (``per_run_fixed``, read by the sweep's executor); a
+    run's result is the same either way. A sequence of another length raises ``ValueError``."""
     out: list[RunResult | RunFailure] = []
     seeds = [int(s) for s in seeds]
+    per_run, scalar = _split_fixed(fixed, len(seeds))
+
+    def fixed_of(rows: slice) -> dict | None:
+        if fixed is None:
+            return None
+        return {**scalar, **{name: v[rows] for name, v in per_run.items()}}
+
     for first in range(0, len(seeds), batch):
         part = seeds[first:first + batch]
         try:
-            out.extend(_results(simulate(scenario, part, fixed)))
+            out.extend(_results(simulate(scenario, part, fixed_of(slice(first, first + batch)))))
         except Exception:
-            for seed in part:
+            for i, seed in enumerate(part, start=first):
                 try:
-                    out.extend(_results(simulate(scenario, [seed], fixed)))
+                    out.extend(_results(simulate(scenario, [seed], fixed_of(slice(i, i + 1)))))
                 except Exception as exc:  # a failing run is data, not a crash
                     out.append(RunFailure(seed, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"))
     return out
+
+
+run_fast.per_run_fixed = True  # type: ignore[attr-defined]
+
+
+def _split_fixed(fixed: Fixed | None, runs: int) -> tuple[dict[str, np.ndarray], dict]:
+    """(values given per run, as arrays; the others as given): the engine cuts the first per batch
+    and passes the others whole (a bad one fails its runs, as an unknown name does)."""
+    per_run, scalar = {}, {}
+    for name, value in (fixed or {}).items():
+        if np.ndim(value) == 1:
+            arr = np.asarray(value, dtype=np.float64)
+            if len(arr) != runs:
+                raise ValueError(f"fixed value of '{name}' has {len(arr)} values for {runs} seeds; "
+                                 f"give one number, or one per seed")
+            per_run[name] = arr
+        else:
+            scalar[name] = value
+    return per_run, scalar
