@@ -163,7 +163,14 @@ def cmd_sweep(args) -> int:
     executor = args.executor or ("dask" if args.scheduler else None)
     if executor == "serial" and args.workers not in (None, 1):
         raise BadInput("--executor serial runs in this process: drop --workers, or use --executor process")
-    workers = args.workers or (1 if executor == "serial" else _usable_cores())
+    cores = _usable_cores()
+    if args.workers and args.workers > cores and executor != "dask":
+        # more local processes than cores only add memory and switching (a Dask scheduler's cores
+        # are elsewhere, so its --workers is not capped)
+        print(f"warning: --workers {args.workers} is more than the {cores} core(s) this process may use; "
+              f"using {cores}", file=sys.stderr)
+        args.workers = cores
+    workers = args.workers or (1 if executor == "serial" else cores)
     if args.dry_run:
         engine = args.engine or default_engine()
         plan = make_plan(exp, engine=engine, chunk=args.chunk, workers=workers)
@@ -310,8 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="root seed (default 0)")
     p.add_argument("--out", required=True, help="result folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--engine", choices=("mesa", "fast"), default="mesa",
-                   help="mesa (the reference, default) or fast (vectorised, same runs bit for bit)")
+    p.add_argument("--engine", choices=("fast", "mesa"), default="fast",
+                   help="fast (vectorised, default) or mesa (the reference, agent by agent): the same runs "
+                        "bit for bit")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check scenario and experiment files",
@@ -353,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=["serial", "process", "dask"],
                    help="serial (in this process), process (default with several workers) or dask")
     p.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786); with --executor dask")
-    p.add_argument("--engine", help="run engine: fast (vectorised, when available) or mesa")
+    p.add_argument("--engine", choices=("fast", "mesa"),
+                   help="fast (vectorised, default) or mesa (the reference): the same runs bit for bit")
     p.add_argument("--dry-run", action="store_true", help="check the experiment and print the plan; run nothing")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)

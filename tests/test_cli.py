@@ -152,3 +152,26 @@ def test_bench_checks_its_workers_and_describes_the_machine(capsys):
     assert "comma-separated whole numbers" in capsys.readouterr().err
     assert "cores usable" in bench.machine() and "Python" in bench.machine()
     assert bench.load().startswith("load average")
+
+
+def test_engines_are_named_in_full_and_run_defaults_to_the_fast_one(tmp_path, capsys):
+    """An unknown engine is refused with both names; `run` uses the fast engine unless told."""
+    from sim.engines.runner import run_chunk
+    from sim.model.loading import load_scenario
+
+    with pytest.raises(ValueError, match=r"unknown engine 'turbo'; available: fast, mesa"):
+        run_chunk(load_scenario("status_quo"), [1], engine="turbo")
+    with pytest.raises(SystemExit) as exit_:
+        main(["sweep", "futures", "--out", str(tmp_path / "x"), "--engine", "turbo"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'turbo'" in err and "fast" in err and "mesa" in err
+    assert main(["run", "status_quo", "--runs", "2", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["engine"] == "fast"
+
+
+def test_workers_beyond_the_cores_are_capped_with_a_warning(tmp_path, capsys):
+    assert main(["sweep", "futures", "--replications", "2", "--workers", "64", "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --workers 64 is more than the" in err and "using" in err
