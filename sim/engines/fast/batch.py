@@ -55,7 +55,6 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         world = self.world = load_world(scenario.world.calibration_year)
         n = self.n = world.n
         self.layout = draw_layout(n)
-        self.ones = np.ones(n)
         self.k_draws = self.layout["europe_response"].stop
 
         def per_run(x):
@@ -71,7 +70,6 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.start_spending = self.gdp * self.share / 100.0
         self.ceiling = per_run(st["ceiling"])
         self.pledge_exempt = st["pledge_exempt"]
-        self.frontline = st["frontline"]
         distance = st["distance_km"]
         self.exposure = per_run(st["exposure"])
         self.private_share = per_run(st["private_share"])

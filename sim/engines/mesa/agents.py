@@ -164,7 +164,6 @@ class Patron(mesa.Agent):
         # Allies to whom the US has explicitly pledged an unconditional presence (the policy's
         # record; what beliefs learn is the will it sets and how probes are answered).
         self.unconditional = np.zeros(n_allies, dtype=bool)
-        self.attention: float = p.attention
         self.exit_notice: bool = False
         # Net troops returned to the US since the start (negative: sent from the US), so that
         # troops in hosts + troops_home is constant: the conservation invariant.

@@ -14,8 +14,8 @@ separate streams derived from the same integer (:mod:`sim.model.parameters`), un
 It is a plain Mesa model for Mesa's own tools: ``model.run_model()`` runs to the horizon
 (``model.running`` becomes False there), ``model.datacollector`` reports the main monthly
 series (:data:`sim.model.outcomes.MAIN_SERIES`) at each step, and every argument can be given
-by keyword, as ``mesa.batch_run`` does: the scenario by name, and judgement parameters by
-dotted name or as identifiers (``patron__deal_price``)::
+by keyword, as ``mesa.batch_run`` does (Mesa 3; Mesa 4 removes it): the scenario by name, and
+judgement parameters by dotted name or as identifiers (``patron__deal_price``)::
 
     mesa.batch_run(AllianceModel, {"scenario": "troops_to_poland",
                                    "patron.deal_price": [0.2, 0.4]}, rng=[1, 2], max_steps=120)
