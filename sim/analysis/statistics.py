@@ -40,8 +40,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from scipy import stats
 
-from sim.experiments.results import atomic_write_table, sha256, write_manifest
 from sim.analysis import whopays
+from sim.experiments.results import atomic_write_table, sha256, write_manifest
 from sim.experiments.summary import wilson_interval
 from sim.model.outcomes import MAIN_OUTCOMES, OUTCOMES
 

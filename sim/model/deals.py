@@ -12,6 +12,7 @@ import numpy as np
 from sim.model.effects import Change, Signal, State
 from sim.model.rules import strategy
 
+
 def price_burden(price, share):
     """A deal's price as a share of the ally's defence effort under the deal: p / (s + p).
 
