@@ -184,3 +184,14 @@ def test_troop_tranches_and_answers_to_russia_signal_by_their_sign():
                                                                np.array([False, False, False]))
     assert probe.tolist() == [True, False, False] and unanswered.tolist() == [True, False, False]
     assert incursion.tolist() == [False, True, True] and failure.tolist() == [False, True, False]
+
+
+def test_a_crisis_signals_as_an_answered_or_unanswered_probe():
+    """A crisis over an ally is read as Russia's probe of it is: the US's and Europe's answers."""
+    state = ThreeAllies()
+    backed = events.EFFECTS["crisis"](values(host="LTU", us_answers=False, europe_answers=False), P, state)
+    firm = events.EFFECTS["crisis"](values(host="LTU", us_answers=True, europe_answers=True), P, state)
+    assert signals(backed) == signals(russia.answer_signals(2, False, False, P))
+    assert signals(firm) == signals(russia.answer_signals(2, True, True, P))
+    assert ("us_failed", 2, 4.0) in signals(backed) and ("ru_failed", 2, 4.0) in signals(backed)
+    assert ("us_honoured", 2, 4.0) in signals(firm) and ("eu_honoured", 2, 4.0) in signals(firm)

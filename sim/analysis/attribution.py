@@ -35,6 +35,7 @@ INGREDIENTS: dict[str, tuple[str, ...]] = {
     "trade coercion": ("trade_coercion",),
     "exit": ("exit_notice",),
     "threat shocks": ("threat_shock",),
+    "crises": ("crisis",),
     "budget laws": ("budget_law",),
 }
 """Ingredients made of events, by the event kinds that make them."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.model import deals, policy
+from sim.model import deals, policy, russia
 from sim.model.effects import Change, Order, Signal, State
 from sim.model.rules import credibility
 
@@ -138,6 +138,12 @@ def halt_deployment(v, p, state: State) -> list:
     b = p.beliefs
     w = credibility.troop_signal_weight(v.troops, b.troops_per_signal, b.weight_costly)
     return [Signal("us_failed", h, w), Signal("ru_failed", h, w)]
+
+
+@effect("crisis")
+def crisis(v, p, state: State) -> list:
+    """A crisis over the host, answered or not: the signals of an answered or unanswered probe."""
+    return russia.answer_signals(state.index(v.host), v.us_answers, v.europe_answers, p)
 
 
 @effect("trade_coercion")

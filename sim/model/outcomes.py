@@ -263,14 +263,15 @@ ALLY_OUTCOMES: dict[str, Definition] = {
     "deal": Definition("deal", "0/1", "1 if the ally holds a bilateral deal with the US at the horizon"),
     "credibility": Definition("credibility", "probability", "the ally's belief in the US guarantee at the horizon"),
     "share": Definition("share", "% of GDP", "the ally's defence spending at the horizon"),
+    "probes": Definition("probes", "moves", "gray-zone probes against the ally over the run"),
 }
 """Per-ally outcomes, one column each per ally: ``ally.<ISO3>.<name>`` (e.g. ``ally.POL.deal``)."""
 
 
-def ally_outcomes(iso3, holds_deal, credibility, share) -> dict[str, np.ndarray]:
+def ally_outcomes(iso3, holds_deal, credibility, share, probes) -> dict[str, np.ndarray]:
     """``ally.<ISO3>.<name>`` from final per-ally state: arrays [allies] (one run) or [runs, allies]."""
     values = {"deal": np.asarray(holds_deal, dtype=float), "credibility": np.asarray(credibility, dtype=float),
-              "share": np.asarray(share, dtype=float)}
+              "share": np.asarray(share, dtype=float), "probes": np.asarray(probes, dtype=float)}
     return {f"ally.{code}.{name}": values[name][..., i]
             for i, code in enumerate(iso3) for name in ALLY_OUTCOMES}
 
@@ -332,6 +333,7 @@ class Recorder:
         self.horizon = model.horizon
         self.data = {name: np.full(model.horizon, np.nan) for name in SERIES}
         self._moves = np.zeros((model.horizon, 2))
+        self.probes_by_ally = np.zeros(model.n)
         self.probes_unanswered = 0
         self.failures = 0
         self.first_failure: int | None = None
@@ -343,6 +345,7 @@ class Recorder:
         t = model.month
         probe, unanswered, incursion, failure = russia.move_record(kind, us, europe)
         self._moves[t, 0] += probe
+        self.probes_by_ally[target] += probe
         self._moves[t, 1] += incursion
         self.probes_unanswered += int(unanswered)
         if failure:
@@ -397,7 +400,7 @@ class Recorder:
         out.update(signposts(model, s))
         allies = model.ally_list
         per_ally = ally_outcomes(model.world.iso3, [a.holds_deal for a in allies],
-                                 [a.credibility for a in allies], [a.share for a in allies])
+                                 [a.credibility for a in allies], [a.share for a in allies], self.probes_by_ally)
         out.update({k: float(v) for k, v in per_ally.items()})
         return out
 

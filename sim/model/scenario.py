@@ -332,6 +332,19 @@ class HaltDeployment(_Event):
     troops: Prior = bounded(500.0, 0, 100_000, "troops", "size of the halted deployment")
 
 
+class Crisis(_Event):
+    """A crisis over an ally, as a counterfactual: Russia tests the guarantee and the US stands
+    firm (``us_answers: true``) or backs down. It is read as an answered or unanswered probe is
+    (a costly signal about that ally, through reputation about the allies like it), so two arms
+    that differ only in ``us_answers`` measure what backing down costs (Weisiger and Yarhi-Milo
+    2015)."""
+
+    kind: Literal["crisis"]
+    host: Host
+    us_answers: bool = Field(description="true: the US answers the test; false: it backs down")
+    europe_answers: bool = Field(False, description="true: European allies answer it")
+
+
 class TradeCoercion(_Event):
     """Tariffs that link security to trade (EU car tariffs from 15% to 25%)."""
 
@@ -358,13 +371,13 @@ class ThreatShock(_Event):
 
 Event = Annotated[
     Withdrawal | Relocation | Guarantee | BasingDeal | EUBudget | SovereignC2 | HaltDeployment
-    | TradeCoercion | ExitNotice | ThreatShock,
+    | TradeCoercion | ExitNotice | ThreatShock | Crisis,
     Field(discriminator="kind"),
 ]
 
 EVENT_KINDS = (
     "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
-    "halt_deployment", "trade_coercion", "exit_notice", "threat_shock",
+    "halt_deployment", "trade_coercion", "exit_notice", "threat_shock", "crisis",
 )
 
 

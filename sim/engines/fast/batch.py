@@ -144,6 +144,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.failures = np.zeros(R)
         self.first_failure = np.full(R, np.nan)
         self.moves = np.zeros((R, 2))
+        self.probes_by_ally = np.zeros((R, n))
         groups = {g: np.array([c in codes for c in world.iso3]) for g, codes in outcomes.GROUPS.items()}
         groups["western"] = ~groups["eastern_flank"]
         self.groups = {g: np.flatnonzero(m) for g, m in groups.items()}

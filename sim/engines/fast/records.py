@@ -93,7 +93,8 @@ class RecordPhase:
 
         for name, v in outcomes.signpost_values(self.spec, s, self.n, first).items():
             cols[name] = np.broadcast_to(v, (self.R,))
-        cols.update(outcomes.ally_outcomes(self.world.iso3, self.holds_deal, self.credibility, self.share))
+        cols.update(outcomes.ally_outcomes(self.world.iso3, self.holds_deal, self.credibility, self.share,
+                                           self.probes_by_ally))
         names = outcomes.outcome_names(self.spec)
         return names, np.stack([cols[name] for name in names], axis=1)
 
