@@ -259,6 +259,8 @@ events:
   - {id: rou_cut, kind: withdrawal, host: ROU, troops: 800, duration_months: 3, hazard: {monthly: 0.05, rises_with: share_with_deal, slope: 0.5}}
   - {id: ltu_to_pol, kind: relocation, host: LTU, to: POL, troops: 600, duration_months: 6, hazard: {monthly: 0.1, rises_with: deterrence_failures, slope: 0.3, after: 2026-08}}
   - {id: halt, kind: halt_deployment, month: 2026-07, host: DEU, troops: 500}
+  - {id: reinforce, kind: deployment, month: 2026-10, host: LTU, troops: {dist: uniform, low: 1000, high: 3000}, duration_months: 4}
+  - {id: quiet_reinforce, kind: deployment, hazard: {monthly: 0.03}, host: ROU, troops: 800, announce: false}
   - {id: backed_down, kind: crisis, month: 2026-08, host: EST, us_answers: false}
   - {id: stood_firm, kind: crisis, hazard: {monthly: 0.05}, host: POL, us_answers: true, europe_answers: true}
   - {id: priced, kind: guarantee, month: 2026-06, conditional: true, threshold: {dist: uniform, low: 2.0, high: 3.5}, strictness: 0.6}

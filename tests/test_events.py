@@ -195,3 +195,13 @@ def test_a_crisis_signals_as_an_answered_or_unanswered_probe():
     assert signals(firm) == signals(russia.answer_signals(2, True, True, P))
     assert ("us_failed", 2, 4.0) in signals(backed) and ("ru_failed", 2, 4.0) in signals(backed)
     assert ("us_honoured", 2, 4.0) in signals(firm) and ("eu_honoured", 2, 4.0) in signals(firm)
+
+
+def test_a_deployment_orders_troops_from_home_and_signals_when_announced():
+    state = ThreeAllies()
+    out = events.EFFECTS["deployment"](values(host="POL", troops=2000.0, duration_months=4, announce=True), P, state)
+    assert signals(out) == [("us_honoured", 1, 4.0), ("ru_honoured", 1, 4.0)]  # 2000/1000 x w_pledge 2
+    [order] = [e for e in out if isinstance(e, Order)]
+    assert (order.host, order.dest, order.troops, order.months) == (None, 1, 2000.0, 4)
+    quiet = events.EFFECTS["deployment"](values(host="POL", troops=2000.0, duration_months=4, announce=False), P, state)
+    assert signals(quiet) == []

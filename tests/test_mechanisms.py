@@ -119,3 +119,26 @@ def test_backing_down_invites_challenges_to_similar_allies(root):
     backed, answered = baltic_probes(False), baltic_probes(True)
     lo, _, _ = interval(backed - answered)
     assert lo >= 0.05 * answered.mean(), (lo, answered.mean())
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_burden_shifting_a_host_spends_less_when_us_troops_arrive(root):
+    """Burden shifting (Olson and Zeckhauser 1966; Plümper and Neumayer 2015 on US troops and
+    host spending): 20,000 US troops deployed to Poland from June 2026 over six months, against
+    none. At 24 months Poland's defence share is lower by at least 0.05 points of GDP (fixed
+    before running: a tenth of the yearly steps allies legislated in 2024-2026, which were
+    several tenths). The troops raise the US protection in reach and Poland's credibility, so
+    more security spills in and less of its own is bought. (Troops present at the start cannot
+    show this: the calibration absorbs them; see tests/test_directions.py.)"""
+    from sim.model.scenario import Deployment
+
+    base = load_scenario("status_quo").model_copy(update={"horizon_months": 24})
+    troops = Deployment(kind="deployment", id="reinforce_poland", month="2026-06", host="POL", troops=20000.0,
+                        duration_months=6)
+
+    def poland_share(events) -> np.ndarray:
+        res = simulate(base.model_copy(update={"events": events}), seeds(root), series=False)
+        return res.outcomes[:, res.outcome_names.index("ally.POL.share")]
+
+    _, _, hi = interval(poland_share([troops]) - poland_share([]))
+    assert hi <= -0.05, hi

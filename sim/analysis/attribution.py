@@ -28,7 +28,7 @@ from sim.model.parameters import SECTIONS
 from sim.model.scenario import Scenario
 
 INGREDIENTS: dict[str, tuple[str, ...]] = {
-    "troop moves": ("withdrawal", "relocation", "halt_deployment"),
+    "troop moves": ("withdrawal", "relocation", "halt_deployment", "deployment"),
     "basing deal": ("basing_deal",),
     "guarantee policy": ("guarantee",),
     "European programme": ("eu_budget", "sovereign_c2"),

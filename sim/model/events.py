@@ -86,6 +86,20 @@ def withdrawal(v, p, state: State) -> list:
     return out
 
 
+@effect("deployment")
+def deployment(v, p, state: State) -> list:
+    """Troops sent from home to a host. The announced decision is a pledge-sized signal about the
+    host; the tranches are costly signals as they arrive (:mod:`sim.model.troops`)."""
+    h = state.index(v.host)
+    out = []
+    if v.announce:
+        b = p.beliefs
+        w = credibility.troop_signal_weight(v.troops, b.troops_per_signal, b.weight_pledge)
+        out += [Signal("us_honoured", h, w), Signal("ru_honoured", h, w)]
+    out.append(Order(None, h, v.troops, v.duration_months))
+    return out
+
+
 @effect("guarantee")
 def guarantee(v, p, state: State) -> list:
     """A statement on Article 5, to every ally or about named ones. Conditional: each ally's

@@ -309,6 +309,16 @@ class BasingDeal(_Event):
     price: Prior = bounded(0.5, 0, 5, "% of GDP per year", "what the host pays or adds to spending")
 
 
+class Deployment(_Event):
+    """US troops sent from home to a host, with no deal attached (a reinforcement)."""
+
+    kind: Literal["deployment"]
+    host: Host
+    troops: Prior = bounded(..., 0, 100_000, "troops", "troops deployed")
+    duration_months: Whole = Field(6, ge=1, le=60, description="months over which they arrive")
+    announce: bool = Field(True, description="whether the decision is announced (a signpost reads it)")
+
+
 class EUBudget(_Event):
     """An EU-level defence budget decision (the brief: 'the EU defence budget doubles')."""
 
@@ -371,13 +381,13 @@ class ThreatShock(_Event):
 
 Event = Annotated[
     Withdrawal | Relocation | Guarantee | BasingDeal | EUBudget | SovereignC2 | HaltDeployment
-    | TradeCoercion | ExitNotice | ThreatShock | Crisis,
+    | TradeCoercion | ExitNotice | ThreatShock | Crisis | Deployment,
     Field(discriminator="kind"),
 ]
 
 EVENT_KINDS = (
     "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
-    "halt_deployment", "trade_coercion", "exit_notice", "threat_shock", "crisis",
+    "halt_deployment", "trade_coercion", "exit_notice", "threat_shock", "crisis", "deployment",
 )
 
 
