@@ -216,3 +216,35 @@ def test_explorer_page_offline_slider_step_changes_map_and_series(explorer):
     assert moved[1] != stepped[1], "the series did not change with the withdrawal slider"
     assert "events.germany_withdrawal.troops = 40000" in outcomes
     assert SCREENSHOT.stat().st_size > 20_000
+
+
+# ---- the figures and the page's modules (no browser) --------------------------------------------
+
+
+def test_figures_change_as_the_run_goes():
+    import io
+
+    from sim.explorer.figures import map_figure, now, series_figure
+
+    def png(fig) -> bytes:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    model = ExplorerModel(scenario_name="troops_to_poland", withdrawal_troops=30000)
+    assert "not started" in now(model)
+    first = png(map_figure(model, "credibility")), png(series_figure(model))
+    model.step()
+    assert "2026-05 (month 1 of 120)" in now(model)
+    second = png(map_figure(model, "credibility")), png(series_figure(model))
+    assert first[0] != second[0] and first[1] != second[1]
+    assert png(map_figure(model, "strategy")) != second[0]
+
+
+def test_page_modules_import_with_the_explore_extra():
+    pytest.importorskip("solara", reason="the explorer's packages are not installed (pip install -e '.[explore]')")
+    from sim.explorer import app, components
+
+    assert [c for c, _ in components.COMPONENTS] == [components.AllyMap, components.MainSeries,
+                                                      components.EventLog, components.Outcomes]
+    assert callable(app.Page)

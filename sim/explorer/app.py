@@ -12,9 +12,8 @@ import solara
 from mesa.visualization import SolaraViz
 
 from sim.explorer.components import COMPONENTS
+from sim.explorer.launch import SCENARIO_VARIABLE
 from sim.explorer.model import DEFAULT_SCENARIO, ExplorerModel, model_params
-
-SCENARIO_VARIABLE = "DETERRENCE_EXPLORE_SCENARIO"
 
 
 @solara.component

@@ -14,8 +14,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from sim.explorer.app import SCENARIO_VARIABLE
-
+SCENARIO_VARIABLE = "DETERRENCE_EXPLORE_SCENARIO"   # the scenario the page shows first (sim.explorer.app)
 NO_CDN = "http://127.0.0.1:9/no-cdn/"   # port 9 (discard): refused at once, nothing leaves the machine
 VUE2_APP = "@widgetti/solara-vuetify-app@10.1.1"   # the Vue 2 front end Solara serves with ipyvue 1.x
 
