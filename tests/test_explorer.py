@@ -203,6 +203,15 @@ def test_explorer_page_offline_slider_step_changes_map_and_series(explorer):
         outcomes = page.locator(".deterrence-outcomes").inner_text()
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
+
+        # the scenario picker: another scenario at Reset (its Germany withdrawal goes home)
+        page.locator(".v-select", has_text="Scenario").click()
+        page.get_by_role("option", name="further_withdrawals").click()
+        page.get_by_role("button", name="Reset").click()
+        page.locator(".deterrence-outcomes").get_by_text("Further Withdrawals, Deterrence Fractures").wait_for(
+            timeout=60_000)
+        page.get_by_role("button", name="Step").click()
+        log.get_by_text("withdrawal of 40,000 troops from Germany").wait_for(timeout=60_000)
         browser.close()
     print(f"explorer screenshot (1280x800): {SCREENSHOT}")
     server_log.seek(0)

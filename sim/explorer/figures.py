@@ -57,10 +57,10 @@ def map_figure(model, colour_by: str) -> Figure:
             ax.text(c + 0.5, -r + 0.3, f"{troops / 1000:.1f}k", ha="center", va="center", fontsize=6, color=ink)
         if ally.holds_deal:
             ax.plot(c + 0.88, -r + 0.85, marker="D", markersize=3.5, color="black")
-    rows = max(r for r, _ in TILE_GRID.values()) + 1
-    cols = max(c for _, c in TILE_GRID.values()) + 1
-    ax.set_xlim(0, cols)
-    ax.set_ylim(-rows + 1, 1)
+    rows = [r for r, _ in TILE_GRID.values()]
+    cols = [c for _, c in TILE_GRID.values()]
+    ax.set_xlim(min(cols), max(cols) + 1)  # Canada stands left of column 0
+    ax.set_ylim(-max(rows), 1 - min(rows))
     ax.set_aspect("equal")
     ax.axis("off")
     if colour_by == "strategy":
