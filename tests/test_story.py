@@ -145,6 +145,55 @@ def test_the_narrator_only_reads_the_model(short):
     assert all(_same(a[k], b[k]) for k in a)
 
 
+EVERY_KIND = """\
+extends: status_quo
+name: every_kind
+title: "Every event kind, told"
+horizon_months: 3
+events:
+  - {id: w, kind: withdrawal, month: 2026-05, host: DEU, troops: 1000, duration_months: 2, announce: false}
+  - {id: r, kind: relocation, month: 2026-05, host: ITA, to: LTU, troops: 600, hub_loss: 0.25}
+  - {id: g, kind: guarantee, month: 2026-05, conditional: true, threshold: 2.5, strictness: 0.5}
+  - {id: u, kind: guarantee, month: 2026-06, conditional: false, hosts: [EST, LVA]}
+  - {id: b, kind: basing_deal, month: 2026-05, host: ROU, price: 0.3, troops: 400, duration_months: 2}
+  - {id: e, kind: eu_budget, month: 2026-05, multiplier: 1.5}
+  - {id: c, kind: sovereign_c2, month: 2026-05, years: 4, funding_share: 0.8}
+  - {id: h, kind: halt_deployment, month: 2026-06, host: POL, troops: 300}
+  - {id: t, kind: trade_coercion, month: 2026-06}
+  - {id: x, kind: exit_notice, month: 2026-07}
+  - {id: s, kind: threat_shock, month: 2026-07, absorption_change: -0.1, threat_change: 0.2}
+"""
+PHRASES = {
+    "w": "US withdrawal of 1,000 troops from Germany, over 2 months [w] (not announced)",
+    "r": "US relocation of 600 troops from Italy to Lithuania, over 9 months; 25% of its value as a logistics hub lost",
+    "g": "US guarantee made conditional on spending 2.50% of GDP (strictness 0.50), for every ally",
+    "u": "US pledges an unconditional guarantee to Estonia, Latvia",
+    "b": "Romania concludes a basing deal with the US, paying 0.30% of GDP a year; 400 more US troops over 2 months",
+    "e": "EU-level defence funds multiplied by 1.50",
+    "c": "sovereign command-and-control programme launched: 4.0 years if fully funded, funding at least 80%",
+    "h": "US halts a planned deployment of 300 troops to Poland",
+    "t": "US tariffs raised from 15% to 25%",
+    "x": "US gives notice of leaving the alliance",
+    "s": "threat shock: share of Russian force absorbed -0.10, perceived threat x1.20",
+}
+
+
+def test_every_event_kind_is_told_in_words(tmp_path):
+    path = tmp_path / "every_kind.yaml"
+    path.write_text(EVERY_KIND)
+    story = tell(load_scenario(path), seed=1)
+    events = {e.text.split("[")[1].split("]")[0]: e for e in story.entries if e.topic == "event"}
+    assert set(events) == set(PHRASES)
+    for eid, phrase in PHRASES.items():
+        assert phrase in events[eid].text
+    policy = [e.text for e in story.entries if e.topic == "policy"]
+    assert "US policy towards Estonia, Latvia: conditional on 2.50% of GDP (strictness 0.50) -> unconditional pledge" \
+        in policy
+    assert any("notice of exit given" in t for t in policy)
+    assert any(e.topic == "deal" and "Romania holds a deal through its basing agreement" in e.text
+               for e in story.entries)
+
+
 # ---- the run a folder recorded ---------------------------------------------------------------------
 
 
