@@ -225,6 +225,16 @@ def test_folder_errors_name_the_problem(run_folder, tmp_path):
         recorded_run(run_folder, 2)
     with pytest.raises(StoryInputError, match=r"manifest\.json: not found"):
         recorded_run(tmp_path, 0)
+    import json
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(run_folder, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["scenario"]["resolved"]["patron"]["no_longer_a_field"] = 1
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(StoryInputError, match="is not valid in this version"):
+        recorded_run(old, 0)
 
 
 # ---- the command ---------------------------------------------------------------------------------

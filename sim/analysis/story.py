@@ -440,7 +440,14 @@ def recorded_run(folder: Path, row: int) -> RecordedRun:
     if record["scenario"] not in by_name or "resolved" not in by_name[record["scenario"]]:
         raise StoryInputError(f"{manifest_path}: no resolved scenario named {record['scenario']!r} "
                               f"(has: {', '.join(by_name) or 'none'})")
-    scenario = Scenario.model_validate(by_name[record["scenario"]]["resolved"])
+    from pydantic import ValidationError
+
+    try:
+        scenario = Scenario.model_validate(by_name[record["scenario"]]["resolved"])
+    except ValidationError as err:
+        raise StoryInputError(f"{manifest_path}: the scenario {record['scenario']!r} recorded there is not valid "
+                              f"in this version of deterrence ({err.error_count()} problem(s), first: "
+                              f"{err.errors()[0]['loc']}: {err.errors()[0]['msg']}); rerun the sweep") from None
     fixed = dict((manifest.get("experiment", {}).get("resolved") or {}).get("fixed") or {})
     design_path = folder / "design.parquet"
     if design_path.is_file():
