@@ -134,6 +134,9 @@ class AllianceModel(mesa.Model):
 
         self.evidence = Evidence(n)
         self.events = EventBook(self)
+        # Russia's moves and their answers, for a run's story (sim.analysis.story): (month, kind,
+        # target, US answered, Europe answered); the recorder keeps only counts.
+        self.moves: list[tuple[int, int, int, bool, bool]] = []
         self._usable0 = self.adversary.usable_force
         self.threat_ratio = 1.0
         self._update_forces()
@@ -306,6 +309,7 @@ class AllianceModel(mesa.Model):
             self.patron.will(ally), self.us_effectiveness[target], self.europe_response[target])
         self.apply(russia.answer_signals(target, us, europe, self.p))
         self.recorder.move(self, kind, target, bool(us), bool(europe))
+        self.moves.append((self.month, int(kind), int(target), bool(us), bool(europe)))
 
     def run(self) -> None:
         """Run to the scenario's horizon (the same as Mesa's ``run_model()``)."""
