@@ -257,3 +257,13 @@ def test_page_modules_import_with_the_explore_extra():
     assert [c for c, _ in components.COMPONENTS] == [components.AllyMap, components.MainSeries,
                                                       components.EventLog, components.Outcomes]
     assert callable(app.Page)
+
+
+def test_the_plain_model_names_the_explorer_when_given_mesas_scenario():
+    """SolaraViz's Reset passes Mesa's own Scenario as scenario=: AllianceModel says what to use."""
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+
+    from sim.engines.mesa.model import AllianceModel
+
+    with pytest.raises(TypeError, match="ExplorerModel"):
+        AllianceModel(MesaScenario(), rng=1)

@@ -86,6 +86,12 @@ class AllianceModel(mesa.Model):
             rng = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
         if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool) or rng < 0:
             raise ValueError(f"rng must be a non-negative integer seed or None, got {rng!r}")
+        if not isinstance(scenario, (Scenario, str, Path)):
+            # SolaraViz's Reset passes Mesa's own Scenario object as scenario=
+            raise TypeError(f"scenario must be an alliance scenario (a Scenario, a shipped name or a file's "
+                            f"path), got {type(scenario).__module__}.{type(scenario).__name__}; in SolaraViz use "
+                            f"sim.explorer.model.ExplorerModel ('deterrence explore'), which takes the "
+                            f"scenario as scenario_name")
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         if named:
