@@ -261,6 +261,9 @@ events:
   - {id: halt, kind: halt_deployment, month: 2026-07, host: DEU, troops: 500}
   - {id: reinforce, kind: deployment, month: 2026-10, host: LTU, troops: {dist: uniform, low: 1000, high: 3000}, duration_months: 4}
   - {id: quiet_reinforce, kind: deployment, hazard: {monthly: 0.03}, host: ROU, troops: 800, announce: false}
+  - {id: bgr_unpaid, kind: withdrawal, host: BGR, troops: 20, duration_months: 2, hazard: {monthly: 0.0, rises_with: host_not_paying, slope: 0.2}}
+  - {id: ltu_offer, kind: basing_deal, host: LTU, price: 0.2, troops: 300, hazard: {monthly: 0.0, rises_with: host_seeks_deal, slope: 0.4}}
+  - {id: eu_more, kind: eu_budget, multiplier: 3.0, hazard: {monthly: 0.01, rises_with: autonomy_share, slope: 0.5}}
   - {id: backed_down, kind: crisis, month: 2026-08, host: EST, us_answers: false}
   - {id: stood_firm, kind: crisis, hazard: {monthly: 0.05}, host: POL, us_answers: true, europe_answers: true}
   - {id: priced, kind: guarantee, month: 2026-06, conditional: true, threshold: {dist: uniform, low: 2.0, high: 3.5}, strictness: 0.6}

@@ -205,3 +205,30 @@ def test_a_deployment_orders_troops_from_home_and_signals_when_announced():
     assert (order.host, order.dest, order.troops, order.months) == (None, 1, 2000.0, 4)
     quiet = events.EFFECTS["deployment"](values(host="POL", troops=2000.0, duration_months=4, announce=False), P, state)
     assert signals(quiet) == []
+
+
+def test_host_hazards_read_the_hosts_decisions_and_autonomy_the_alliances():
+    """A host that does not pay (below the threshold, no deal) or offers a deal (the deal
+    strategy) raises its event's hazard; so does the GDP share of allies pursuing autonomy."""
+    state = ThreeAllies(threshold=np.array([2.0, 3.5, 3.5]), holds_deal=np.array([False, False, True]),
+                        strategy=np.array([strategy.COLLECTIVE, strategy.DEAL, strategy.COLLECTIVE]),
+                        autonomy_gdp_share=0.25)
+    # DEU 1.5 < 2.0 without a deal; POL 4.0 pays; LTU 3.0 < 3.5 but holds a deal
+    assert [float(events.hazard_level("host_not_paying", state, 5, h)) for h in range(3)] == [1.0, 0.0, 0.0]
+    assert [float(events.hazard_level("host_seeks_deal", state, 5, h)) for h in range(3)] == [0.0, 1.0, 0.0]
+    assert events.hazard_level("autonomy_share", state, 5) == 0.25
+
+
+def test_a_host_hazard_on_an_event_without_a_host_is_refused(tmp_path):
+    from sim.model.loading import ScenarioError, load_scenario
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("""
+name: bad
+title: bad
+events:
+  - {id: eu, kind: eu_budget, multiplier: 2.0, hazard: {monthly: 0.0, rises_with: host_not_paying, slope: 0.1}}
+""")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert any("reads the event's host" in str(p) for p in err.value.problems)

@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.model import deals, policy, russia
 from sim.model.effects import Change, Order, Signal, State
-from sim.model.rules import credibility
+from sim.model.rules import credibility, strategy
 
 EFFECTS: dict[str, Callable[..., list]] = {}
 """The effect function of each event kind."""
@@ -40,8 +40,12 @@ def effect(*kinds: str):
 
 # ---- when events happen ---------------------------------------------------------------------
 
-def hazard_level(name: str, state: State, month: int):
-    """The model state a hazard rises with (``hazard.rises_with``)."""
+def hazard_level(name: str, state: State, month: int, host: int | None = None):
+    """The model state a hazard rises with (``hazard.rises_with``); ``host``: the event's host's
+    index, for the host's own states. With a host's state the event is the patron's answer to
+    that ally's decisions: to withdraw from an ally that does not pay (Schelling's compellence
+    made concrete: the brief's "earning US presence through defense spending"), or to grant a
+    basing deal to one that offers it."""
     if name == "share_below_threshold":  # a count over n (a product with ones: exact, and fast)
         below = (state.get("share") < state.get("threshold")).astype(np.float64)
         return below @ np.ones(state.n) / state.n
@@ -51,6 +55,13 @@ def hazard_level(name: str, state: State, month: int):
         return float(month)
     if name == "deterrence_failures":
         return state.get("deterrence_failures")
+    if name == "autonomy_share":
+        return state.get("autonomy_gdp_share")
+    if name == "host_not_paying":
+        below = np.asarray(state.get("share", host)) < np.asarray(state.get("threshold", host))
+        return (below & ~np.asarray(state.get("holds_deal", host), dtype=bool)).astype(np.float64)
+    if name == "host_seeks_deal":
+        return (np.asarray(state.get("strategy", host)) == strategy.DEAL).astype(np.float64)
     return 0.0
 
 
@@ -135,7 +146,8 @@ def basing_deal(v, p, state: State) -> list:
 
 @effect("eu_budget")
 def eu_budget(v, p, state: State) -> list:
-    """EU-level defence funds scaled (read by nothing else in this version: ODD, limitations)."""
+    """EU-level defence funds scaled; what is added funds the sovereign enabler programme
+    (:func:`sim.model.rules.capability.programme_funding`)."""
     return [Change("eu_budget_bn", state.get("eu_budget_bn") * v.multiplier)]
 
 

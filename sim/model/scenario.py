@@ -210,6 +210,8 @@ class Pillar(Section):
     solidarity: Prior = param({"dist": "uniform", "low": 0.4, "high": 0.8}, 0, 1, "0-1", "true share of European capability in reach that other allies commit to an attacked ally (allies' beliefs learn about it)")
     baseline_c2_funding: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.3}, 0, 1, "0-1", "funding of the sovereign C2 programme before any EU decision (Sparta 2.0 as a national plan on paper)")
     eu_budget_bn: Prior = param(10.0, 0, 500, "USD bn per year", "EU-level defence funds at the start")
+    eu_c2_share: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.5}, 0, 1, "0-1", "share of EU-level defence funds added after the start that go to the sovereign enabler programme (C2, ISR, space)")
+    c2_cost_bn: Prior = param({"dist": "uniform", "low": 5.0, "high": 15.0}, 0.1, 500, "USD bn per year", "what a fully funded sovereign enabler programme costs a year (EU funds of this size fund it in full)")
     reinforcement_reach: Prior = param({"dist": "uniform", "low": 0.3, "high": 0.7}, 0, 1, "0-1", "share of hub-staged US forces that reach a threatened ally in time")
 
 
@@ -227,8 +229,14 @@ class Hazard(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     monthly: Prior = Field(description="base probability per month, 0-1")
     rises_with: Literal[
-        "none", "share_below_threshold", "share_with_deal", "months_elapsed", "deterrence_failures"
-    ] = Field("none", description="model state that raises the hazard")
+        "none", "share_below_threshold", "share_with_deal", "months_elapsed", "deterrence_failures",
+        "autonomy_share", "host_not_paying", "host_seeks_deal",
+    ] = Field("none", description="model state that raises the hazard: alliance-wide (share_below_threshold, "
+                                   "share_with_deal, months_elapsed, deterrence_failures, autonomy_share: the GDP "
+                                   "share of allies pursuing autonomy) or the event's host's (host_not_paying: 1 "
+                                   "while it is below the patron's threshold without a deal; host_seeks_deal: 1 "
+                                   "while it has chosen the deal strategy); a decision of the model's agents then "
+                                   "makes the event happen, not the calendar")
     slope: Prior = Field(0.0, description="added probability per unit of that state")
     after: Month | None = Field(None, description="the hazard starts this month (default: the start)")
 
@@ -483,6 +491,11 @@ class Scenario(BaseModel):
             for code in getattr(event, "hosts", None) or []:
                 if code not in ALLIES:
                     problems.append(f"events[{i}].hosts: unknown country code '{code}'")
+            if (event.hazard is not None and event.hazard.rises_with.startswith("host_")
+                    and getattr(event, "host", None) is None):
+                problems.append(f"events[{i}].hazard.rises_with: '{event.hazard.rises_with}' reads the event's "
+                                f"host, and a '{event.kind}' event has none; use it with an event that has a host "
+                                f"(withdrawal, relocation, basing_deal, deployment, halt_deployment, crisis)")
             months = [("month", event.month)] if event.month else []
             if event.hazard is not None and event.hazard.after:
                 months.append(("hazard.after", event.hazard.after))

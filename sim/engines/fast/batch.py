@@ -113,6 +113,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
                                                                   pa.depreciation)
         # The European pillar
         self.eu_budget_bn = pl.eu_budget_bn.copy()
+        self.eu_budget_start = pl.eu_budget_bn.copy()
         self.c2_years = pl.c2_years.copy()
         self.c2_funding = pl.baseline_c2_funding.copy()
         # The model's own

@@ -274,15 +274,18 @@ class EuropeanPillar(mesa.Agent):
     def __init__(self, model: AllianceModel):
         super().__init__(model)
         p = model.p.pillar
-        # EU-level funds: an eu_budget event scales them, but they have no further effect in
-        # this version (docs/ODD.md, limitations): the C2 programme is what lowers dependence.
+        # EU-level funds: an eu_budget event scales them; what is added funds the sovereign
+        # enabler programme (capability.programme_funding), which lowers dependence.
         self.eu_budget_bn: float = p.eu_budget_bn
+        self.eu_budget_start: float = p.eu_budget_bn
         self.c2_years: float = p.c2_years
         self.c2_funding: float = p.baseline_c2_funding
 
     def funding_share(self) -> float:
-        """Programme funding: its base, plus what allies choosing autonomy add (GDP share)."""
-        return min(1.0, self.c2_funding + self.model.last.autonomy_gdp_share)
+        """Programme funding: national, plus allies choosing autonomy (GDP share), plus new EU funds."""
+        p = self.model.p.pillar
+        return float(capability.programme_funding(self.c2_funding, self.model.last.autonomy_gdp_share,
+                                                  self.eu_budget_bn, self.eu_budget_start, p.eu_c2_share, p.c2_cost_bn))
 
     def dependence_after(self, dependence: float) -> float:
         p = self.model.p.pillar

@@ -243,6 +243,8 @@ class AllianceModel(mesa.Model):
             return self.last.share_with_deal
         if field == "deterrence_failures":
             return float(self.recorder.failures)
+        if field == "autonomy_gdp_share":
+            return self.last.autonomy_gdp_share
         owner, per_ally = STATE[field]
         if owner == "ally":
             if ally is None:
