@@ -416,15 +416,31 @@ def format_summary(folder: Path, tables: dict[str, pa.Table], level: float = LEV
                     lines.append(f"    {o:<36} {_num(r['difference'], signed=True)} "
                                  f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]  n={r['n_pairs']}")
     if "sobol" in tables:
-        lines.append(f"\nSobol indices: largest total index per outcome (first-order, total [{pct}% bootstrap])")
-        rows = tables["sobol"].to_pylist()
-        for key in dict.fromkeys((r["scenario"], r["outcome"]) for r in rows):
-            group = sorted((r for r in rows if (r["scenario"], r["outcome"]) == key),
-                           key=lambda r: -np.nan_to_num(r["total_order"], nan=-1))
-            top = ", ".join(f"{r['parameter']} {_num(r['first_order'])}/{_num(r['total_order'])} "
-                            f"[{_num(r['total_low'])}, {_num(r['total_high'])}]" for r in group[:3])
-            lines.append(f"  {key[0]} {key[1]}: {top}")
+        lines.append(f"\nSobol indices: largest total index per outcome (first-order/total [{pct}% bootstrap]); "
+                     f"chance: the seed's total index; above chance: total index clear of chance's")
+        lines += _sensitivity_lines(tables["sobol"].to_pylist(), "total_order", "total_low", "total_high",
+                                    lambda r: f"{_num(r['first_order'])}/{_num(r['total_order'])}")
+    if "morris" in tables:
+        lines.append(f"\nMorris elementary effects: largest mu* per outcome (mu/mu* [{pct}% bootstrap]); "
+                     f"chance: the seed's mu*; above chance: mu* clear of chance's")
+        lines += _sensitivity_lines(tables["morris"].to_pylist(), "mu_star", "mu_star_low", "mu_star_high",
+                                    lambda r: f"{_num(r['mu'])}/{_num(r['mu_star'])}")
     return "\n".join(lines)
+
+
+def _sensitivity_lines(rows: list[dict], key: str, low: str, high: str, show) -> list[str]:
+    lines = []
+    for group in dict.fromkeys((r["scenario"], r["outcome"]) for r in rows):
+        members = [r for r in rows if (r["scenario"], r["outcome"]) == group]
+        chance = next((r for r in members if r["parameter"] == CHANCE), None)
+        ranked = sorted((r for r in members if r["parameter"] != CHANCE), key=lambda r: -np.nan_to_num(r[key], nan=-1))
+        top = ", ".join(f"{r['parameter']} {show(r)} [{_num(r[low])}, {_num(r[high])}]" for r in ranked[:3])
+        lines.append(f"  {group[0]} {group[1]}: {top}")
+        if chance is not None:
+            above_it = [r["parameter"] for r in ranked if r["above_chance"]]
+            lines.append(f"    chance {_num(chance[key])} [{_num(chance[low])}, {_num(chance[high])}]; above chance: "
+                         + (", ".join(above_it) if above_it else "none"))
+    return lines
 
 
 def _group_name(row: dict, single: bool = False) -> str:
