@@ -3,6 +3,7 @@ file and line, and designs have the layout and values they promise."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,18 @@ def test_shipped_experiments_load_with_the_designs_they_describe():
     sens = load_experiment("sensitivity")
     priors = judgement_parameters(sens.scenarios[0])
     assert list(sens.varied) == [n for n, p in priors.items() if not p.is_fixed]
+
+
+@pytest.mark.parametrize(("name", "per_point"), [("sensitivity", 3), ("screening", 2)])
+def test_the_sensitivity_experiments_say_how_many_priors_and_runs_they_have(name, per_point):
+    """Their comments count the priors and the runs; a change of the model's priors must update them."""
+    exp = load_experiment(name)
+    comment = " ".join(line.lstrip("# ") for line in exp.path.read_text().splitlines() if line.startswith("#"))
+    priors = int(re.search(r"the (\d+) priors of", comment).group(1))
+    points, runs = re.search(r"(\d+) x (?:\(\d+ \+ \d\)|\d+) = ([\d,]+) runs", comment).groups()
+    assert priors == len(exp.varied), f"{name}.yaml says {priors} priors, it has {len(exp.varied)}"
+    assert int(points) == exp.spec.design.points
+    assert int(runs.replace(",", "")) == exp.spec.design.points * (len(exp.varied) + per_point)
 
 
 def test_replications_can_be_overridden():

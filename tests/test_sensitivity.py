@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.analysis.sensitivity import elementary_effects, morris, morris_step, sobol
-from sim.analysis.statistics import summarize
+from sim.analysis.statistics import summarize, write_summary
 from sim.engines import runner
 from sim.experiments.design import CHANCE, morris_trajectories
 from sim.experiments.experiment import load_experiment
@@ -221,7 +221,7 @@ def noisy_engine():
     del runner.ENGINES["noisy_for_test"]
 
 
-def test_a_sobol_sweep_separates_the_parameters_from_chance(noisy_engine, tmp_path: Path):
+def test_a_sobol_sweep_separates_the_parameters_from_chance(noisy_engine, tmp_path: Path, monkeypatch):
     path = tmp_path / "toy.yaml"
     path.write_text(TOY.format(kind="sobol", points=512))
     out = tmp_path / "out"
@@ -239,6 +239,26 @@ def test_a_sobol_sweep_separates_the_parameters_from_chance(noisy_engine, tmp_pa
     assert rows["allies.max_ramp"]["total_order"] == 0.0  # shared chance: no noise in its index
     assert rows["patron.deal_price"]["above_chance"] is False and rows["allies.max_ramp"]["above_chance"] is False
     assert rows[CHANCE]["above_chance"] is None
+
+    # The report's figure: chance is a reference line with its band, not one of the bars.
+    from sim.report import data as D
+    from sim.report.figures import sensitivity as figures
+
+    write_summary(out, summarize(out, resamples=199), level=0.95, resamples=199)
+    drawn = {}
+
+    def keep(fig, where, name, title, caption):
+        drawn[name] = (fig, caption)
+        return figures.Figure(name, title, caption, [])
+
+    monkeypatch.setattr(figures, "save", keep)
+    figures.sobol_bars(D.load_results([out]), tmp_path / "figures")
+    fig, caption = drawn["sobol"]
+    ax = fig.axes[0]
+    assert CHANCE not in [t.get_text() for t in ax.get_yticklabels()]
+    lines = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert lines == [pytest.approx(rows[CHANCE]["total_order"])]
+    assert "total index of chance" in caption
 
 
 def test_a_morris_sweep_screens_the_parameters_against_chance(noisy_engine, tmp_path: Path):

@@ -20,6 +20,7 @@ from sim.report.figures.common import (
     WIDTH,
     Figure,
     axis_unit,
+    figure_legend,
     save,
     slug,
     wrap,
@@ -302,7 +303,7 @@ def sobol_bars(res: D.Results, out: Path, top: int = 10, per_page: int = 3) -> l
             handles = [Patch(**st) for st in styles.values()]
             if len(chance_rows):
                 handles.append(Line2D([], [], label="chance (ST of the seed), with its interval", **CHANCE_STYLE))
-            fig.legend(handles=handles, loc="outside upper center", ncol=len(handles))
+            figure_legend(fig, handles)
         level, resamples = res.summary_info.get("confidence_level"), res.summary_info.get("bootstrap_resamples")
         interval = (f"bootstrap {level:.0%} intervals ({resamples} resamples)" if level and resamples
                     else "bootstrap intervals")
