@@ -254,7 +254,8 @@ def _differences(sw: Sweep, x: np.ndarray, base: dict, level: float) -> list[dic
                 rows.append({**head, "scenario": scenario, "design_point": None, **base, **d})
             continue
         sa, sb = sw.scenarios.index(a), sw.scenarios.index(b)
-        if sw.kind in ("lhs", "sobol"):
+        if sw.kind in ("lhs", "sobol", "morris"):
+            # Pooled over the design (Morris: every point of every trajectory).
             pts = sw.pooled_points()
             d = paired_difference(x[sa, pts].ravel(), x[sb, pts].ravel(), level)
             rows.append({**head, "scenario": None, "design_point": None, **base, **d})
