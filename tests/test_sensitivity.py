@@ -276,3 +276,15 @@ def test_a_morris_sweep_screens_the_parameters_against_chance(noisy_engine, tmp_
     # |difference of two independent normals| has mean 2 sd / sqrt(pi); divided by the step 2/3.
     assert chance["mu_star_low"] <= 2 * NOISE_SD / np.sqrt(np.pi) * 1.5 <= chance["mu_star_high"]
     assert rows["patron.deal_price"]["above_chance"] is True and rows["patron.attention"]["above_chance"] is False
+
+
+def test_a_morris_sweep_of_two_scenarios_pools_their_paired_differences(noisy_engine, tmp_path: Path):
+    path = tmp_path / "toy.yaml"
+    path.write_text(TOY.format(kind="morris", points=10).replace("[status_quo]", "[status_quo, troops_to_poland]")
+                    + "compare: [{a: troops_to_poland, b: status_quo}]\n")
+    out = tmp_path / "out"
+    run_sweep(load_experiment(path), out, engine=noisy_engine, progress=False)
+    tables = summarize(out, resamples=99)
+    (diff,) = tables["differences"].to_pylist()
+    assert diff["n_pairs"] == 10 * 5 and diff["difference"] == 0.0  # the toy ignores its scenario
+    assert {r["scenario"] for r in tables["morris"].to_pylist()} == {"status_quo", "troops_to_poland"}
