@@ -5,13 +5,13 @@
 
 * ``cells``: per scenario and design point: runs, failed runs, mean with a Student-t confidence
   interval, standard deviation, quantiles (5, 25, 50, 75, 95%), and for 0/1 outcomes the
-  probability with a Wilson interval. Left out for a Latin hypercube or Sobol design with one
-  replication per point (a cell of one run has no interval).
+  probability with a Wilson interval. Left out for a Latin hypercube, Sobol or Morris design with
+  one replication per point (a cell of one run has no interval).
 * ``scenarios``: the same, pooled over the design points of a Latin hypercube or Sobol design
   (Sobol: blocks A and B), i.e. the uncertainty of the priors propagated to the outcomes.
 * ``differences``: each ``compare`` pair a - b, paired by replication (same seeds): the mean
   difference with a Student-t interval on the paired differences, per design point (or pooled
-  over a Latin hypercube or Sobol design), and per scenario for arms.
+  over a Latin hypercube, Sobol or Morris design), and per scenario for arms.
 * ``sobol``: first-order (Saltelli 2010) and total (Jansen 1999) Sobol indices
   (:mod:`sim.analysis.sensitivity`) of each outcome for each scenario and parameter, and of
   ``chance``, the seed as a pseudo-parameter; BCa bootstrap intervals over the base points
