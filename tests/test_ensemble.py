@@ -118,10 +118,11 @@ def test_aggregates_are_the_records_sums():
     holds, complies = rng.random((R, n)) < 0.2, rng.random((R, n)) < 0.5
     pledge = rng.choice([2.0, 3.5], R)
     groups = {name: np.sort(rng.choice(n, size, replace=False)) for name, size in
-              (("eastern_flank", 9), ("frontline", 4), ("western", 17))}
+              (("eastern_flank", 9), ("frontline", 4), ("western", 17), ("baltic", 3), ("germany", 1))}
     out = np.empty((R, len(AGG)))
     aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, pledge, 2.0 - 1e-9,
-                groups["eastern_flank"], groups["frontline"], groups["western"], out)
+                groups["eastern_flank"], groups["frontline"], groups["western"], groups["baltic"],
+                groups["germany"], out)
     for r in range(R):
         autonomy = (strat[r] == strategy.AUTONOMY).astype(float)
         want = {
@@ -137,6 +138,8 @@ def test_aggregates_are_the_records_sums():
             "accommodation": (strat[r] == strategy.ACCOMMODATION).sum(),
             "at_2pct": (share[r] >= 2.0 - 1e-9).sum(), "at_pledge": (share[r] >= pledge[r] - 1e-9).sum(),
             "usable_compensated": sum(usable[r].tolist()),
+            "credibility_baltic": cred[r][groups["baltic"]].sum(),
+            "credibility_germany": cred[r][groups["germany"]].sum(),
         }
         for name, k in AGG.items():
             assert np.float64(out[r, k]).tobytes() == np.float64(want[name]).tobytes(), (r, name)

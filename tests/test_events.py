@@ -169,7 +169,9 @@ def test_deals_are_sought_granted_and_ended_by_the_strategy():
     assert deals.seeks_deal(strategy.DEAL, False) and not deals.seeks_deal(strategy.DEAL, True)
     assert deals.granted(0.2, 0.3) and not deals.granted(0.4, 0.3)
     assert deals.ends_deal(strategy.AUTONOMY, True) and not deals.ends_deal(strategy.DEAL, True)
-    assert deals.price_burden(0.5, 3.0, 3.0) == pytest.approx(5.0)  # at the ceiling: the minimum room
+    # the price as a share of the effort under the deal: a fifth of a 1.3% effort, bounded by 1
+    assert deals.price_burden(0.325, 1.3) == pytest.approx(0.2)
+    assert deals.price_burden(0.3, 0.0) == 1.0 and deals.price_burden(0.0, 2.0) == 0.0
 
 
 def test_troop_tranches_and_answers_to_russia_signal_by_their_sign():

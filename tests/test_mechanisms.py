@@ -67,3 +67,24 @@ def test_free_riding_a_more_credible_patron_means_less_own_spending(root):
     lo = simulate(sc, seeds(root), {"beliefs.initial_credibility_gap": -0.1}).series["spending_share"][:, 23]
     _, _, upper = interval(hi - lo)
     assert upper < -0.05, upper
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_who_pays_follows_dependence_on_the_patron(root):
+    """Snyder (1984): the more an ally depends on its patron, the closer it watches it. With
+    attention following dependence (``beliefs.dependence_attention`` = 1), the Baltic states,
+    exposed and unable to hold alone, lose more credibility than Germany 3 months into
+    further_withdrawals; with every ally reading every signal in full (0), Germany, whose own
+    troops leave, loses more. Minimum effect, fixed before running: one point of credibility
+    (0.01) each way, the smallest difference the report prints as one."""
+    def contrast(k: float) -> np.ndarray:
+        fixed = {"beliefs.dependence_attention": k}
+        fut = simulate(load_scenario("further_withdrawals"), seeds(root), fixed).series
+        ref = simulate(load_scenario("status_quo"), seeds(root), fixed).series
+        loss = {g: ref[f"credibility_{g}"][:, 2] - fut[f"credibility_{g}"][:, 2] for g in ("baltic", "germany")}
+        return loss["baltic"] - loss["germany"]
+
+    lo, _, _ = interval(contrast(1.0))
+    assert lo >= 0.01, lo
+    _, _, hi = interval(contrast(0.0))
+    assert hi <= -0.01, hi

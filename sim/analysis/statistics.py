@@ -10,8 +10,9 @@
 * ``scenarios``: the same, pooled over the design points of a Latin hypercube or Sobol design
   (Sobol: blocks A and B), i.e. the uncertainty of the priors propagated to the outcomes.
 * ``differences``: each ``compare`` pair a - b, paired by replication (same seeds): the mean
-  difference with a Student-t interval on the paired differences, per design point (or pooled
-  over a Latin hypercube, Sobol or Morris design), and per scenario for arms.
+  difference with a Student-t interval on the paired differences and the 5-95% spread of the
+  differences across runs, per design point (or pooled over a Latin hypercube, Sobol or Morris
+  design), and per scenario for arms.
 * ``sobol``: first-order (Saltelli 2010) and total (Jansen 1999) Sobol indices
   (:mod:`sim.analysis.sensitivity`) of each outcome for each scenario and parameter, and of
   ``chance``, the seed as a pseudo-parameter; BCa bootstrap intervals over the base points
@@ -21,6 +22,10 @@
   is undefined (NaN) are left out, and counted.
 * ``morris``: Morris elementary effects (mu, mu*, sigma, with a bootstrap interval of mu*) of
   each outcome for each scenario, parameter and chance; ``above_chance`` as for Sobol, on mu*.
+
+* ``who_pays`` and ``who_pays_claims``: for each ``compare`` pair of scenarios whose monthly
+  series were kept, each group's loss of credibility by horizon and the brief's who-pays claims
+  with their intervals and verdicts (:mod:`sim.analysis.whopays`).
 
 Runs that failed are counted in every table (``failed``) and left out of the estimates; an
 outcome that is NaN by definition (no deal, no first month) is left out of ``n``.
@@ -39,6 +44,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from scipy import stats
 
+from sim.analysis import whopays
 from sim.analysis.sensitivity import above, elementary_effects, morris, saltelli_jansen, sobol
 from sim.experiments.design import CHANCE
 from sim.experiments.results import atomic_write_table, sha256, write_manifest
@@ -95,7 +101,9 @@ def wilson(successes: np.ndarray, n: np.ndarray, level: float = LEVEL) -> tuple[
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> dict[str, float]:
-    """Mean of a - b over the pairs where both are defined, with a Student-t interval."""
+    """Mean of a - b over the pairs where both are defined, with a Student-t interval (the
+    precision of the mean), beside the spread of the differences across runs (5th and 95th
+    percentiles: how much a single run's difference varies, which no number of runs shrinks)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     both = ~(np.isnan(a) | np.isnan(b))
     d = describe((a - b)[None, :], level)
@@ -104,7 +112,8 @@ def paired_difference(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> dic
         mean_a = float(np.mean(a[both])) if both.any() else np.nan
         mean_b = float(np.mean(b[both])) if both.any() else np.nan
     return {"n_pairs": int(both.sum()), "mean_a": mean_a, "mean_b": mean_b, "difference": float(d["mean"][0]),
-            "sd": float(d["sd"][0]), "ci_low": float(d["ci_low"][0]), "ci_high": float(d["ci_high"][0])}
+            "sd": float(d["sd"][0]), "ci_low": float(d["ci_low"][0]), "ci_high": float(d["ci_high"][0]),
+            "p05": float(d["p05"][0]), "p95": float(d["p95"][0])}
 
 
 def is_binary(outcome: str) -> bool:
@@ -238,6 +247,11 @@ def summarize(folder: Path, *, level: float = LEVEL, resamples: int = BOOTSTRAP,
             mor += _morris_rows(sw, x, base, j, level, resamples)
     tables = {"cells": _table(cells), "scenarios": _table(pooled), "differences": _table(diffs),
               "sobol": _table(sob), "morris": _table(mor)}
+    if sw.points == 1 and not outcomes:
+        pairs = [(c["a"], c["b"]) for c in sw.experiment.get("compare", [])
+                 if c["a"] in sw.scenarios and c["b"] in sw.scenarios]
+        groups, claims = whopays.tables(folder, pairs)
+        tables["who_pays"], tables["who_pays_claims"] = _table(groups), _table(claims)
     return {k: v for k, v in tables.items() if v.num_rows}
 
 

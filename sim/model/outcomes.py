@@ -30,6 +30,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # The Bucharest Nine (B9), the alliance's own name for its eastern flank.
     "eastern_flank": ("BGR", "CZE", "EST", "HUN", "LTU", "LVA", "POL", "ROU", "SVK"),
     "baltic": ("EST", "LTU", "LVA"),
+    # The brief's "who pays": the Baltic states first, Germany slowly.
+    "germany": ("DEU",),
 }
 """Groups of allies used in outcomes; 'western' is every ally outside the eastern flank."""
 
@@ -55,6 +57,8 @@ for _name, _unit, _desc in [
     ("credibility_eastern_flank", "probability", "the same, eastern flank (B9) allies"),
     ("credibility_frontline", "probability", "the same, frontline six"),
     ("credibility_western", "probability", "the same, allies outside the eastern flank"),
+    ("credibility_baltic", "probability", "the same, the Baltic states (Estonia, Latvia, Lithuania)"),
+    ("credibility_germany", "probability", "Germany's belief that the US guarantee to it holds"),
     ("russia_belief_us_will", "probability", "Russia's mean belief that the US would answer a move on an ally"),
     ("russia_belief_eastern_flank", "probability", "the same, for eastern flank allies"),
     ("allies_with_deal", "allies", "allies holding a bilateral deal with the US"),
@@ -362,6 +366,8 @@ class Recorder:
         d["credibility_eastern_flank"][t] = cred[g["eastern_flank"]].mean()
         d["credibility_frontline"][t] = cred[g["frontline"]].mean()
         d["credibility_western"][t] = cred[g["western"]].mean()
+        d["credibility_baltic"][t] = cred[g["baltic"]].mean()
+        d["credibility_germany"][t] = cred[g["germany"]].mean()
         d["russia_belief_us_will"][t] = ru.mean()
         d["russia_belief_eastern_flank"][t] = ru[g["eastern_flank"]].mean()
         d["allies_with_deal"][t] = sum(a.holds_deal for a in allies)

@@ -145,6 +145,7 @@ class Beliefs(Section):
     weight_rhetoric: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.25}, 0, 50, "pseudo-observations", "weight of cheap talk")
     troops_per_signal: Prior = param(5000.0, 100, 100_000, "troops", "troops moved that make one full costly signal")
     reputation_weight: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.5}, 0, 1, "0-1", "rho: how far allies read a signal about one ally as about themselves")
+    dependence_attention: Prior = param({"dist": "uniform", "low": 0.0, "high": 1.0}, 0, 1, "0-1", "k: how far an ally's attention to evidence about the US guarantee follows its dependence on US escalation dominance (exposure x the chance Europe's forces in reach would not answer); 0: every ally reads every signal in full, 1: in proportion to its dependence (Snyder 1984)")
     similarity_range_km: Prior = param(1000.0, 10, 10_000, "km", "distance-to-Moscow difference over which similarity between allies falls by a factor e")
     initial_solidarity: Prior = param({"dist": "uniform", "low": 0.5, "high": 0.8}, 0, 1, "probability", "allies' belief that European allies would come to their aid")
 
@@ -169,7 +170,7 @@ class Allies(Section):
     collective_attachment: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, -5, 5, "utility", "value of collective defence beyond its expected protection")
     deal_threat_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 10, "utility per unit threat", "weight of threat on seeking a deal")
     deal_gap_weight: Prior = param({"dist": "uniform", "low": 1.0, "high": 3.0}, 0, 10, "utility per unit credibility", "weight of the credibility gap a deal would close")
-    deal_price_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 10, "utility per point of fiscal room used", "how the price of a deal deters")
+    deal_price_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 10, "utility per unit of price burden", "how the price of a deal deters; the burden is the price as a share of the ally's defence effort under the deal, p / (share + p)")
     peer_weight: Prior = param({"dist": "uniform", "low": 1.0, "high": 3.0}, 0, 10, "utility per share of peers", "pull of what peers already did (lets deal-making cascade)")
     autonomy_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "utility", "weight of Europeanist alignment and usable European capability on autonomy")
     accommodation_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "utility", "weight of Russia-leaning alignment, threat and low credibility on accommodation")

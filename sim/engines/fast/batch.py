@@ -160,7 +160,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.full = SimpleNamespace(**{name: per_run(values[:, None]) for name, values in (
             ("solidarity", pl.solidarity), ("europe_response_steepness", ru.europe_response_steepness),
             ("threat_sensitivity", pa.threat_sensitivity), ("pledge_target", pa.pledge_target),
-            ("adjustment_speed", pa.adjustment_speed))})
+            ("adjustment_speed", pa.adjustment_speed), ("dependence_attention", pb.dependence_attention))})
         # Russia's parameters as its move's rules read them every month
         self.p_move = SimpleNamespace(adversary=SimpleNamespace(
             **{name: per_run(getattr(ru, name)[:, None])
@@ -172,6 +172,9 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.posture_changed = np.ones(R, dtype=bool)
         self.in_reach()
         self.update_forces()
+        # the most dependent ally at the start reads evidence in full (credibility.attention)
+        self.dependence_reference = credibility.dependence_on_patron(self.exposure, self.europe_response).max(
+            axis=1, keepdims=True)
         # Allies' credibility and Russia's belief start at the response the process reveals
         will = russia.patron_will(self.share, self.threshold, self.strictness, self.holds_deal.astype(float),
                                   self.troops_permanent + self.troops_rotational, self.exit_notice.astype(float)[:, None],
