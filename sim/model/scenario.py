@@ -125,6 +125,7 @@ class Patron(Section):
     attention: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of US attention and means available for Europe (a war elsewhere lowers it)")
     will_base: Prior = param({"dist": "normal", "mean": 1.0, "sd": 0.4, "low": -3, "high": 4}, -5, 5, "log-odds", "intercept of the patron's latent will to defend an ally")
     will_payment_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 5, "log-odds per point of GDP", "will lost per point of GDP an ally falls short of the threshold, times strictness (paying above it earns nothing)")
+    will_payment_form: Prior = param(0.0, 0, 1, "0-1", "phi: form of the priced guarantee's payment term, between two rival rules: 0 graded (will falls in proportion to the points an ally is short), 1 step (any shortfall costs the full payment weight: pay or be on your own)")
     conditionality_penalty: Prior = param({"dist": "uniform", "low": 0.0, "high": 1.0}, 0, 5, "log-odds, times strictness", "will lost by every ally whose guarantee is conditional: a priced commitment is a weaker one (0: conditionality is a harmless lever)")
     will_deal_weight: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.2}, 0, 5, "log-odds", "effect on will of a bilateral deal")
     will_tripwire_weight: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.6}, 0, 3, "log-odds per log(1 + thousand troops)", "tripwire: US troops present raise the will to fight for the host")
