@@ -413,7 +413,7 @@ class EventSignpost(BaseModel):
     source: str | None = None
     event: Literal[
         "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
-        "halt_deployment", "trade_coercion", "exit_notice", "threat_shock",
+        "halt_deployment", "trade_coercion", "exit_notice", "threat_shock", "crisis", "deployment",
     ]
     host: str | None = Field(None, description="only events concerning this ally")
     exclude_host: str | None = Field(None, description="only events not concerning this ally")
