@@ -91,6 +91,9 @@ class CountryOverride(BaseModel):
     logistics_hub: Number | None = Field(None, ge=0, le=1, description="value as a reinforcement hub, 0-1")
     fiscal_ceiling: Number | None = Field(None, ge=0, le=15, description="highest sustainable % of GDP")
     pledge_exempt: bool | None = Field(None, description="stated exception to the Hague pledge (Spain)")
+    strategy: Literal["collective", "deal", "autonomy", "accommodation"] | None = Field(
+        None, description="the strategy the ally follows at the start (default collective defence); 'deal': it "
+                          "is already bidding for a bilateral deal, as Poland for the relocated troops")
 
 
 class World(BaseModel):

@@ -25,7 +25,7 @@ from sim.engines.fast.records import AGG, RecordPhase
 from sim.model import initialisation, outcomes, policy, russia
 from sim.model.initialisation import initial_state
 from sim.model.parameters import SECTIONS, Fixed, parameter_matrix
-from sim.model.rules import capability, credibility, spending, strategy
+from sim.model.rules import capability, credibility, spending
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams, draw_layout
 from sim.model.world import load_world, pairwise_distance_km
@@ -84,7 +84,8 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.belief_a, self.belief_b = np.empty((3, R, n)), np.empty((3, R, n))
         strength = st["strength"]
         self.belief_a[1], self.belief_b[1] = credibility.beta_from_mean(st["solidarity"], st["strength"])
-        self.strategy = np.full((R, n), strategy.COLLECTIVE, dtype=np.int64)
+        self.strategy = np.empty((R, n), dtype=np.int64)
+        self.strategy[:] = st["strategy"]
         self.holds_deal = np.zeros((R, n), dtype=bool)
         self.deal_floor = np.zeros((R, n))
         self.complies = np.zeros((R, n), dtype=bool)

@@ -51,7 +51,7 @@ class Ally(mesa.Agent):
         # once the forces in reach are known: sim.model.initialisation.initial_belief).
         self.cred_a = self.cred_b = float("nan")
         self.sol_a, self.sol_b = credibility.beta_from_mean(state["solidarity"], state["strength"])
-        self.strategy: int = strategy.COLLECTIVE
+        self.strategy: int = int(state["strategy"])
         self.holds_deal: bool = False
         self.deal_floor: float = 0.0
         self.complies: bool = False
