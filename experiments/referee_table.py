@@ -207,9 +207,10 @@ def markdown(rows: list[dict], replications: int) -> str:
               "not probabilities of real events: no data set checks them (docs/validation.md).",
               "- A signpost's probability is a forecast of the model, not a test of it; 'emerges' says its event "
               "follows the agents' decisions rather than a date (sim.model.outcomes.signpost_origin).",
-              "- The Polish basing deal before June 2026 is near impossible in the model because every ally "
-              "starts in collective defence and Poland must first choose the deal strategy; the brief's premise "
-              "that Poland was already bidding is not part of the initial state.",
+              "- The Polish basing deal before June 2026: Poland starts bidding (troops_to_poland's world "
+              "override, from the brief's sources), so the probability is the patron's answer in the first "
+              "month (its prior, uniform 0.2-0.5) and Poland staying with the bid; were Poland to start in "
+              "collective defence, it would be near 0.",
               "- Who pays is read over the prior of beliefs.dependence_attention (uniform 0-1); at 1 the Baltic "
               "states do take the first hit (docs/validation.md, the mechanism tests)."]
     return "\n".join(lines) + "\n"
