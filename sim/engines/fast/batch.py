@@ -176,8 +176,10 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.in_reach()
         self.update_forces()
         # the most dependent ally at the start reads evidence in full (credibility.attention)
-        self.dependence_reference = credibility.dependence_on_patron(self.exposure, self.europe_response).max(
-            axis=1, keepdims=True)
+        reference = credibility.dependence_on_patron(self.exposure, self.europe_response).max(axis=1, keepdims=True)
+        self.attention_scale = credibility.attention_scale(self.exposure, reference)
+        self.attention_base = per_run(1.0 - pb.dependence_attention[:, None])
+        self.attention = np.empty((R, n))
         # Allies' credibility and Russia's belief start at the response the process reveals
         will = russia.patron_will(self.share, self.threshold, self.strictness, self.holds_deal.astype(float),
                                   self.troops_permanent + self.troops_rotational, self.exit_notice.astype(float)[:, None],
