@@ -30,7 +30,16 @@ from sim.report.data.estimates import (
     probability,
     rare,
 )
-from sim.report.data.labels import ANY, IF_ANY, display, is_probability, label, parameter_unit, short_title, unit
+from sim.report.data.labels import (
+    ANY,
+    IF_ANY,
+    display,
+    is_probability,
+    label,
+    parameter_unit,
+    short_title,
+    unit,
+)
 from sim.report.data.results import (
     ALLY_COLUMN,
     KEYS,
@@ -45,8 +54,35 @@ from sim.report.data.results import (
 )
 
 __all__ = [
-    "ALLY_COLUMN", "ANY", "IF_ANY", "KEYS", "MAX_GROUPS", "Comparison", "Estimate", "adjust", "ReportInputError", "Results", "ally_outcomes",
-    "bands", "compared", "compared_by_point", "comparisons", "display", "estimate", "is_probability", "label",
-    "load_results", "mean", "normalise_sobol", "paired", "parameter_unit", "probability", "rare", "short_title", "read_differences",
-    "read_sobol", "sha256_of_sources", "unit",
+    "ALLY_COLUMN",
+    "ANY",
+    "IF_ANY",
+    "KEYS",
+    "MAX_GROUPS",
+    "Comparison",
+    "Estimate",
+    "ReportInputError",
+    "Results",
+    "adjust",
+    "ally_outcomes",
+    "bands",
+    "compared",
+    "compared_by_point",
+    "comparisons",
+    "display",
+    "estimate",
+    "is_probability",
+    "label",
+    "load_results",
+    "mean",
+    "normalise_sobol",
+    "paired",
+    "parameter_unit",
+    "probability",
+    "rare",
+    "read_differences",
+    "read_sobol",
+    "sha256_of_sources",
+    "short_title",
+    "unit",
 ]

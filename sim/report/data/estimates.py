@@ -233,14 +233,19 @@ def compared_by_point(res: Results, comp: Comparison, name: str) -> tuple[pd.Dat
     return table, "runs"
 
 
-def bands(res: Results, group: str, name: str) -> pd.DataFrame | None:
-    """Per month: 5th, 25th, 50th, 75th and 95th percentiles of ``name`` across runs."""
+def bands(res: Results, group: str, name: str, counts: bool = False) -> pd.DataFrame | None:
+    """Per month: 5th, 25th, 50th, 75th and 95th percentiles of ``name`` across runs, and the
+    mean. ``counts``: the percentiles are values some run had (``inverted_cdf``), so a band of a
+    count of allies runs between whole allies instead of interpolating fractions of one."""
     rows = res.series[res.series["group"] == group]
     if rows.empty or name not in rows:
         return None
     wide = rows.pivot_table(index=list(KEYS), columns="month", values=name, aggfunc="first")
-    q = np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    return pd.DataFrame(q.T, index=wide.columns.astype(int), columns=["p5", "p25", "p50", "p75", "p95"])
+    x = wide.to_numpy(float)
+    q = np.nanquantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0, method="inverted_cdf" if counts else "linear")
+    out = pd.DataFrame(q.T, index=wide.columns.astype(int), columns=["p5", "p25", "p50", "p75", "p95"])
+    out["mean"] = np.nanmean(x, axis=0)
+    return out
 
 
 def ally_outcomes(res: Results) -> list[str]:
