@@ -31,6 +31,8 @@ class Table:
     rows: list[list[str]]
     spec: str                     # LaTeX column spec, e.g. "p{5cm}lrr"
     rule_on: int | None = 0       # a rule between rows whose value in this column changes
+    keep: int = 1                 # LaTeX: columns repeated in every part when the table is split by columns
+    unit: int = 1                 # LaTeX: columns that stay together (a value and its interval)
 
 
 def number(v: float, like: float | None = None) -> str:
@@ -47,6 +49,11 @@ def number(v: float, like: float | None = None) -> str:
     if m >= 1:
         return f"{v:.2f}"
     return f"{v:.3f}"
+
+
+def count(n: int) -> str:
+    """A count with thousands separators: 10,000 runs."""
+    return f"{int(n):,}"
 
 
 def interval(e: D.Estimate) -> str:
@@ -81,38 +88,103 @@ def to_csv(t: Table) -> str:
 
 def to_markdown(t: Table) -> str:
     lines = [f"**{_md_escape(t.title)}.** {_md_escape(t.caption)}", "",
-             "| " + " | ".join(_md_escape(h) for h in t.headers) + " |",
+             "| " + " | ".join(_md_escape(h).replace("\n", " ") for h in t.headers) + " |",
              "|" + "|".join("---:" if a == "r" else "---" for a in _aligns(t)) + "|"]
-    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in t.rows]
+    lines += ["| " + " | ".join(_md_escape(c).replace("\n", " ") for c in row) + " |" for row in t.rows]
     return "\n".join(lines) + "\n"
 
 
+def _columns(spec: str) -> list[str]:
+    return re.findall(r"p\{[^}]*\}|[lrc]", spec)
+
+
 def _aligns(t: Table) -> list[str]:
-    return [c if c in "lrc" else "l" for c in re.findall(r"p\{[^}]*\}|[lrc]", t.spec)]
+    return [c if c in "lrc" else "l" for c in _columns(t.spec)]
+
+
+# LaTeX tables must fit the text width of an A4 page and of a US letter page with the margins
+# journals use (A4 with 2.5 cm margins: 16 cm; letter with 1 inch: 16.5 cm). Widths are
+# estimated at \footnotesize (8 pt: a digit is 4 pt, letters about 4.3 pt on average) with
+# \tabcolsep at 4 pt; a table wider than TEXT_WIDTH_CM is split into parts by columns, each
+# repeating the first ``keep`` columns (tests/test_report_appendix.py compiles every table with
+# pdflatex on both papers and reads the log for overfull boxes).
+TEXT_WIDTH_CM = 15.5
+CHAR_CM = 0.13
+COLUMN_GAP_CM = 2 * 4 / 72 * 2.54  # \tabcolsep on each side
+
+
+def _cell_lines(cell: str) -> list[str]:
+    return str(cell).split("\n")
+
+
+def _column_width(t: Table, i: int) -> float:
+    spec = _columns(t.spec)[i]
+    if spec.startswith("p{"):
+        return float(spec[2:-3]) + COLUMN_GAP_CM  # p{N cm}
+    longest = max((len(line) for row in [t.headers, *t.rows] for line in _cell_lines(row[i])), default=1)
+    return longest * CHAR_CM + COLUMN_GAP_CM
+
+
+def latex_parts(t: Table) -> list[list[int]]:
+    """Column indices of each part of a LaTeX table: all of them if the table fits the page,
+    else the first ``keep`` columns plus as many units of the others as fit, part after part."""
+    n = len(t.headers)
+    widths = [_column_width(t, i) for i in range(n)]
+    if sum(widths) <= TEXT_WIDTH_CM or n <= t.keep + t.unit:
+        return [list(range(n))]
+    units = [list(range(i, min(i + t.unit, n))) for i in range(t.keep, n, t.unit)]
+    base = sum(widths[: t.keep])
+    # The fewest parts of about equal size (3 + 2 columns, not 4 + 1) that each fit.
+    for k in range(2, len(units) + 1):
+        size = math.ceil(len(units) / k)
+        parts = [sum(units[j: j + size], []) for j in range(0, len(units), size)]
+        if all(base + sum(widths[i] for i in part) <= TEXT_WIDTH_CM for part in parts):
+            break
+    return [list(range(t.keep)) + part for part in parts]
+
+
+def _latex_cell(cell: str, align: str) -> str:
+    lines = _cell_lines(cell)
+    if len(lines) == 1:
+        return latex_escape(cell)
+    # Two lines in one cell (an estimate over its interval): a nested tabular, standard LaTeX.
+    a = align if align in "lrc" else "l"
+    # "\\{}": a line that starts with "[" (an interval) must not be read as the optional argument of \\.
+    return f"\\begin{{tabular}}[t]{{@{{}}{a}@{{}}}}" + r" \\{}".join(latex_escape(x) for x in lines) + r"\end{tabular}"
 
 
 def to_latex(t: Table) -> str:
-    """A longtable with booktabs rules (it may run over pages, as appendix tables do)."""
-    head = " & ".join(latex_escape(h) for h in t.headers) + r" \\"
-    lines = [
-        f"% {t.name}: written by 'deterrence report'. Needs \\usepackage{{booktabs,longtable}}.",
-        "{\\footnotesize",
-        f"\\begin{{longtable}}{{{t.spec}}}",
-        f"\\caption{{{latex_escape(t.title)}. {latex_escape(t.caption)}}}\\label{{tab:{t.name.replace('_', '-')}}}\\\\",
-        r"\toprule", head, r"\midrule", r"\endfirsthead",
-        r"\toprule", head, r"\midrule", r"\endhead",
-        r"\bottomrule", r"\endfoot",
-    ]
-    previous = None
-    for row in t.rows:
-        if t.rule_on is not None and previous is not None and row[t.rule_on] != previous:
-            lines.append(r"\midrule")
-        cells = list(row)
-        if t.rule_on is not None and row[t.rule_on] == previous:
-            cells[t.rule_on] = ""  # a repeated group label is left blank under its first row
-        previous = row[t.rule_on] if t.rule_on is not None else None
-        lines.append(" & ".join(latex_escape(c) for c in cells) + r" \\")
-    lines += [r"\end{longtable}", "}"]
+    """Longtables with booktabs rules (they may run over pages, as appendix tables do), at
+    \footnotesize; a table too wide for the page is split by columns into parts, each its own
+    longtable ('part k of n' in the caption)."""
+    parts = latex_parts(t)
+    lines = [f"% {t.name}: written by 'deterrence report'. Needs \\usepackage{{booktabs,longtable}}; "
+             f"fits the text width of A4 and US letter with 2.5 cm margins.",
+             "{\\footnotesize\\setlength{\\tabcolsep}{4pt}"]
+    columns, aligns = _columns(t.spec), _aligns(t)
+    for k, cols in enumerate(parts, start=1):
+        spec = "".join(columns[i] for i in cols)
+        head = " & ".join(_latex_cell(t.headers[i], aligns[i]) for i in cols) + r" \\"
+        part = f" (part {k} of {len(parts)})" if len(parts) > 1 else ""
+        label = f"tab:{t.name.replace('_', '-')}" + (f"-{k}" if len(parts) > 1 else "")
+        lines += [
+            f"\\begin{{longtable}}{{{spec}}}",
+            f"\\caption{{{latex_escape(t.title)}{part}. {latex_escape(t.caption)}}}\\label{{{label}}}\\\\",
+            r"\toprule", head, r"\midrule", r"\endfirsthead",
+            r"\toprule", head, r"\midrule", r"\endhead",
+            r"\bottomrule", r"\endfoot",
+        ]
+        previous = None
+        for row in t.rows:
+            if t.rule_on is not None and previous is not None and row[t.rule_on] != previous:
+                lines.append(r"\midrule")
+            cells = list(row)
+            if t.rule_on is not None and row[t.rule_on] == previous:
+                cells[t.rule_on] = ""  # a repeated group label is left blank under its first row
+            previous = row[t.rule_on] if t.rule_on is not None else None
+            lines.append(" & ".join(_latex_cell(cells[i], aligns[i]) for i in cols) + r" \\")
+        lines.append(r"\end{longtable}")
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 
@@ -138,8 +210,8 @@ def scenarios_table(res: D.Results) -> Table:
                "runs_with_series": res.n_series_runs(g), "design_points": sel["design_point"].nunique(),
                "root_seed": seed, "folder": folders}
         recs.append(rec)
-        rows.append([D.display(g), str(rec["runs"]), str(rec["failed"]), str(rec["runs_with_series"]),
-                     str(rec["design_points"]), seed, folders])
+        rows.append([D.display(g), count(rec["runs"]), count(rec["failed"]), count(rec["runs_with_series"]),
+                     count(rec["design_points"]), seed, folders])
     caption = ("Runs that succeeded and failed, runs that kept monthly series, design points and root "
                "seed, by " + ("scenario" if res.group_by == "scenario" else res.group_by) + ".")
     return Table("scenarios", "Runs compared", caption, pd.DataFrame(recs),
@@ -164,56 +236,109 @@ def group_header(res: D.Results) -> str:
 
 
 def outcomes_table(res: D.Results) -> Table:
+    """The appendix table: one row per outcome, one column per scenario (or arm), each cell the
+    estimate over its 95% interval. A rare count has a row for the share of runs with any and
+    two for the runs with any (mean, median, bootstrap intervals); a signpost that is scripted
+    in a scenario, or cannot fire there, says so in its cell. The CSV keeps the long form."""
+    from sim.report.scenarios import signpost_mark
+
+    groups = list(res.groups)
     recs, rows = [], []
+
+    def rec(name, g, statistic, value, low, high, n, how):
+        recs.append({"outcome": name, "label": D.label(name, res), "unit": D.unit(name), "scenario": g, "runs": n,
+                     "statistic": statistic, "estimate": value, "low": low, "high": high, "interval": how})
+
     for name in probability_outcomes(res) + mean_outcomes(res):
         prob = D.is_probability(name)
-        u = D.unit(name)
-        for g in res.groups:
+        label = f"{D.label(name, res).removeprefix('Signpost: ')} ({D.unit(name)})"
+        cells, medians = [], []
+        for g in groups:
             e = D.estimate(res, g, name)
+            mark = signpost_mark(res, res.scenario_of(g), name.split(".")[1]) if name.startswith("signpost.") else ""
             if e.n == 0:
+                cells.append("n/a" + mark)
+                medians.append("n/a")
                 continue
-            recs.append({"outcome": name, "label": D.label(name, res), "unit": u, "scenario": g, "runs": e.n,
-                         "statistic": "probability" if prob else "mean", "estimate": e.value,
-                         "low": e.low, "high": e.high,
-                         "interval": INTERVAL_PROBABILITY if prob else INTERVAL_MEAN})
-            rows.append([f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", D.display(g), str(e.n),
-                         ("P = " if prob else "") + number(e.value), interval(e)])
+            if name.endswith(D.IF_ANY):
+                r = D.rare(res, g, name.removesuffix(D.IF_ANY))
+                rec(name, g, "mean", r["mean"], r["mean_low"], r["mean_high"], e.n, "percentile bootstrap 95% interval")
+                rec(name, g, "median", r["median"], r["median_low"], r["median_high"], e.n,
+                    "percentile bootstrap 95% interval")
+                medians.append(f"{number(r['median'])}\n{interval(D.Estimate(r['median'], r['median_low'], r['median_high'], e.n))}")
+            else:
+                rec(name, g, "probability" if prob else "mean", e.value, e.low, e.high, e.n,
+                    INTERVAL_PROBABILITY if prob else INTERVAL_MEAN)
+            cells.append(f"{number(e.value)}\n{interval(e)}" + (f"\n{mark.strip(' ()')}" if mark else ""))
+        if name.endswith(D.IF_ANY):
+            rows.append([f"{label}: mean", *cells])
+            rows.append([f"{label}: median", *medians])
+        else:
+            rows.append([label, *cells])
     by = group_header(res).lower()
-    caption = (f"Probabilities (share of runs, {INTERVAL_PROBABILITY}) and means ({INTERVAL_MEAN}) of the "
-               f"main outcomes and signposts, with units, by {by}; Runs is the number of runs.")
-    return Table("outcomes", f"Outcomes by {by}", caption, pd.DataFrame(recs),
-                 ["Outcome (unit)", group_header(res), "Runs", "Estimate", "95% interval"], rows, "p{6.2cm}lrrl")
+    runs = sorted({res.n_runs(g) for g in groups})
+    n_text = f"{count(runs[0])} runs per {by}" if len(runs) == 1 else "runs per " + by + ": " + ", ".join(
+        f"{D.display(g)} {count(res.n_runs(g))}" for g in groups)
+    rare = "".join(f" {D.label(n)}: zero in most runs, so given as the probability of at least one and, in the "
+                   f"runs with any, the mean and median with percentile-bootstrap 95% intervals (never below zero)."
+                   for n in res.rare_counts)
+    caption = (f"Each cell: the estimate over its 95% interval; probabilities are shares of runs "
+               f"({INTERVAL_PROBABILITY}), other outcomes means across runs ({INTERVAL_MEAN}).{rare} "
+               f"Signposts marked 'scripted' happen in every run of that scenario by construction; 'no such "
+               f"event' or 'not announced': they cannot fire there. {n_text}.")
+    headers = ["Outcome (unit)", *[_wrap_header(D.display(g)) for g in groups]]
+    return Table("outcomes", f"Outcomes by {by}", caption, pd.DataFrame(recs), headers, rows,
+                 "p{4.2cm}" + "r" * len(groups), rule_on=None, keep=1, unit=1)
 
 
 def differences_table(res: D.Results) -> Table | None:
+    """Every difference from the reference with its interval, p value and the adjusted ones
+    (Benjamini-Hochberg's false discovery rate, Holm's family-wise error) over the whole family."""
+    from sim.report.figures.forests import FDR, difference_family
+
     ref = res.reference
-    if ref is None:
+    fam = difference_family(res)
+    if ref is None or not fam:
         return None
     recs, rows = [], []
-    for name in probability_outcomes(res) + mean_outcomes(res):
-        prob = D.is_probability(name)
-        u = "percentage points" if prob else D.unit(name)
-        scale = 100.0 if prob else 1.0
-        for g in res.groups:
-            if g == ref:
-                continue
-            e, was_paired = D.paired(res, g, name)
-            if e.n == 0:
-                continue
-            e = D.Estimate(e.value * scale, e.low * scale, e.high * scale, e.n)
-            clear = not (math.isnan(e.low) or e.low <= 0 <= e.high)
-            recs.append({"outcome": name, "unit": u, "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0,
-                         "runs": e.n, "difference": e.value, "low": e.low, "high": e.high,
-                         "paired": was_paired, "interval_excludes_zero": clear})
-            rows.append([f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", D.display(g),
-                         str(e.n) + ("" if was_paired else " (unpaired)"), number(e.value), interval(e),
-                         "yes" if clear else "no"])
-    caption = (f"Difference of each scenario from {D.display(ref)} (probabilities in percentage points), "
-               f"with the {INTERVAL_PAIRED}; Pairs is the number of paired runs; Clear: the interval "
-               f"excludes zero.")
+    for (g, name), v in fam.items():
+        e, was_paired = v["estimate"], v["paired"]
+        u = "percentage points" if D.is_probability(name) else D.unit(name)
+        clear = v["q"] < FDR
+        recs.append({"outcome": name, "unit": u, "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0,
+                     "runs": e.n, "difference": e.value, "low": e.low, "high": e.high, "paired": was_paired,
+                     "interval_excludes_zero": not (math.isnan(e.low) or e.low <= 0 <= e.high),
+                     "p": v["p"], "q_bh": v["q"], "p_holm": v["holm"], "clear_fdr": clear})
+        rows.append([f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", D.display(g),
+                     count(e.n) + ("" if was_paired else " (unpaired)"), number(e.value), interval(e),
+                     _p(v["p"]), _p(v["q"]), "yes" if clear else "no"])
+    all_paired = all(v["paired"] for v in fam.values())
+    how = INTERVAL_PAIRED if all_paired else (
+        "t-based 95% interval, paired where runs share replication and seed, else of the difference of the two "
+        "means (Welch; 'unpaired' under Pairs)")
+    m = sum(1 for v in fam.values() if not math.isnan(v["p"]))
+    caption = (f"Difference of each scenario from {D.display(ref)} (probabilities in percentage points), with the "
+               f"{how}; {'Pairs is the number of paired runs' if all_paired else 'Pairs: runs compared'}. "
+               f"{m:,} comparisons in all: p is each one's two-sided p value, q its Benjamini-Hochberg "
+               f"adjusted value over the {m:,} (false discovery rate); Clear: q below {FDR:g}. The CSV adds "
+               f"Holm's family-wise adjusted p value (p_holm).")
     return Table("differences", f"Differences from {D.display(ref)}", caption, pd.DataFrame(recs),
-                 ["Outcome (unit)", "Scenario", "Pairs", "Difference", "95% interval", "Clear"], rows,
-                 "p{5.6cm}lrrlc")
+                 ["Outcome (unit)", "Scenario", "Pairs", "Difference", "95% interval", "p", "q (BH)", "Clear"], rows,
+                 "p{3.6cm}p{2.2cm}rrlrrc")
+
+
+def _wrap_header(text: str, width: int = 14) -> str:
+    """A column header on lines of about ``width`` characters (a scenario's title over a narrow
+    column of numbers); Markdown and HTML join the lines again."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
+def _p(p: float) -> str:
+    if math.isnan(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def odds_table(res: D.Results, comparison: pd.DataFrame) -> Table:
@@ -221,7 +346,7 @@ def odds_table(res: D.Results, comparison: pd.DataFrame) -> Table:
     for _, r in comparison.iterrows():
         e = D.Estimate(r["probability"], r["low"], r["high"], r["runs"])
         rows.append([D.label(f"signpost.{r['signpost']}", res).removeprefix("Signpost: "), D.display(r["group"]),
-                     str(r["runs"]), number(e.value), interval(e), f"{r['price']:.3f}",
+                     count(r["runs"]), number(e.value), interval(e), f"{r['price']:.3f}",
                      f"{r['source']} {r['date']}".strip(), r["verdict"]])
     caption = (f"Simulated probability of each priced signpost (share of runs, {INTERVAL_PROBABILITY}) beside "
                f"the market price read as a probability; 'model higher' or 'model lower' where the price lies "
@@ -244,7 +369,7 @@ def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
         by_metric: dict = {}
         for r in records:  # the first row of each metric
             by_metric.setdefault(r["metric"], r)
-        row = [f"{records[0]['name']} ({iso})", D.display(group), str(int(sel["runs"].max()))]
+        row = [f"{records[0]['name']} ({iso})", D.display(group), count(int(sel["runs"].max()))]
         for m in metrics:
             r = by_metric.get(m)
             if r is None:
@@ -289,7 +414,7 @@ def comparisons_table(res: D.Results, comps: list[D.Comparison]) -> Table | None
                          "outcome": name, "unit": u, "pairs": e.n, "difference": e.value, "low": e.low,
                          "high": e.high, "interval_excludes_zero": clear, "source": source})
             rows.append([comp.label, D.display(comp.scenario) if comp.scenario else "",
-                         f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", str(e.n), number(e.value),
+                         f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", count(e.n), number(e.value),
                          interval(e), "yes" if clear else "no"])
     if not recs:
         return None
@@ -320,7 +445,7 @@ def sweep_table(res: D.Results, scenario: str, fx: str, fy: str, cells: pd.DataF
             recs.append({fx: vx, fy: vy, "outcome": name, "unit": D.unit(name), "runs": e.n,
                          "estimate": e.value, "low": e.low, "high": e.high,
                          "interval": INTERVAL_PROBABILITY if prob else INTERVAL_MEAN})
-            rows.append([f"{vx:g}", f"{vy:g}", f"{D.label(name)} ({D.unit(name)})", str(e.n),
+            rows.append([f"{vx:g}", f"{vy:g}", f"{D.label(name)} ({D.unit(name)})", count(e.n),
                          number(e.value), interval(e)])
     ux, uy = D.parameter_unit(fx), D.parameter_unit(fy)
     caption = (f"{D.display(scenario)}: each cell of the two-parameter design ({fx} in {ux}, {fy} in {uy}), "
@@ -347,6 +472,6 @@ def sobol_table(res: D.Results) -> Table | None:
             cells += [number(e.value, 0.5), interval(D.Estimate(e.value, e.low, e.high, 0)) if len(r) else "n/a"]
         rows.append([D.label(outcome), param, *cells])
     caption = (f"First-order (S1) and total (ST) Sobol indices (share of output variance) with the bootstrap "
-               f"intervals from the summary folder; {len(res.runs)} runs.")
+               f"intervals from the summary folder; {count(len(res.runs))} runs.")
     return Table("sobol", "Sobol indices", caption, s,
                  ["Outcome", "Parameter", "S1", "S1 interval", "ST", "ST interval"], rows, "p{4cm}lrlrl")

@@ -72,7 +72,8 @@ def difference_family(res: D.Results) -> dict[tuple[str, str], dict]:
     """Every difference from the reference the report shows (each scenario but the reference x
     each probability and mean outcome): its Estimate (probabilities in percentage points), whether
     it was paired, its p value and the Benjamini-Hochberg (``q``) and Holm (``holm``) adjusted
-    ones over the whole family. Worked out once per report."""
+    ones over the whole family. A difference that is zero in every pair (a signpost that can fire
+    in neither scenario) is no comparison and is left out. Worked out once per report."""
     if "difference_family" in res.memo:
         return res.memo["difference_family"]
     ref = res.reference
@@ -86,6 +87,8 @@ def difference_family(res: D.Results) -> dict[tuple[str, str], dict]:
                 e, was_paired = D.paired(res, g, name)
                 if e.n == 0:
                     continue
+                if e.value == 0 and e.low == 0 and e.high == 0:
+                    continue  # zero in every pair by construction (a signpost that fires in neither)
                 e = D.Estimate(e.value * scale, e.low * scale, e.high * scale, e.n)
                 out[(g, name)] = {"estimate": e, "paired": was_paired, "p": e.p}
         ps = [v["p"] for v in out.values()]
