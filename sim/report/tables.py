@@ -137,7 +137,7 @@ def latex_parts(t: Table) -> list[list[int]]:
     # The fewest parts of about equal size (3 + 2 columns, not 4 + 1) that each fit.
     for k in range(2, len(units) + 1):
         size = math.ceil(len(units) / k)
-        parts = [sum(units[j: j + size], []) for j in range(0, len(units), size)]
+        parts = [[i for unit in units[j: j + size] for i in unit] for j in range(0, len(units), size)]
         if all(base + sum(widths[i] for i in part) <= TEXT_WIDTH_CM for part in parts):
             break
     return [list(range(t.keep)) + part for part in parts]
