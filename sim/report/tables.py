@@ -475,3 +475,35 @@ def sobol_table(res: D.Results) -> Table | None:
                f"intervals from the summary folder; {count(len(res.runs))} runs.")
     return Table("sobol", "Sobol indices", caption, s,
                  ["Outcome", "Parameter", "S1", "S1 interval", "ST", "ST interval"], rows, "p{4cm}lrlrl")
+
+
+def signposts_table(res: D.Results) -> Table | None:
+    """The signposts and how each can fire in each scenario: by chance, scripted (every run, by
+    construction), not announced or without an event of its kind (it cannot fire), or read from a
+    monthly series."""
+    from sim.report.scenarios import signpost_status
+
+    status = signpost_status(res)
+    if not status:
+        return None
+    scenarios = [s for s in res.scenarios if any(k[0] == s for k in status)]
+    sids = list(dict.fromkeys(sid for s in scenarios for (sc, sid) in status if sc == s))
+    words = {"chance": "by chance", "scripted": "scripted", "unannounced": "not announced", "none": "cannot fire",
+             "series": "series"}
+    recs, rows = [], []
+    for sid in sids:
+        row = [D.label(f"signpost.{sid}", res).removeprefix("Signpost: ")]
+        for s in scenarios:
+            st = status.get((s, sid))
+            row.append(words[st.kind] if st else "absent")
+            recs.append({"signpost": sid, "scenario": s, "status": st.kind if st else "absent",
+                         "explanation": st.text if st else "not a signpost of this scenario"})
+        rows.append(row)
+    caption = ("How each signpost can happen in each scenario. By chance: its event comes with a monthly "
+               "probability. Scripted: its event is on a fixed date in the scenario, so it happens in every run by "
+               "construction and is not an outcome. Not announced: the scenario's event of its kind is not "
+               "announced (announce: false), and signposts read announcements. Cannot fire: no event of its kind "
+               "in the scenario. Series: read from a monthly series against a threshold.")
+    return Table("signposts", "Signposts and how they can happen", caption, pd.DataFrame(recs),
+                 ["Signpost", *[_wrap_header(D.display(s)) for s in scenarios]], rows,
+                 "p{4.2cm}" + "l" * len(scenarios), rule_on=None, keep=1, unit=1)

@@ -59,8 +59,12 @@ class Results:
     def __setstate__(self, state: dict) -> None:
         # In a worker process the results arrive pickled: the scenario titles that name the
         # groups in figures must be known there too.
+        from sim.report.style import set_figure_formats
+
         self.__dict__.update(state)
-        register_titles({name: spec.get("title") for name, spec in self.specs.items()})
+        register_titles({name: spec.get("title") for name, spec in self.specs.items()}
+                        | {s: None for s in self.scenarios if s not in self.specs})
+        set_figure_formats(self.figure_formats)
 
     @property
     def reference(self) -> str | None:

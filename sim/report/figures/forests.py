@@ -73,17 +73,25 @@ def difference_family(res: D.Results) -> dict[tuple[str, str], dict]:
     each probability and mean outcome): its Estimate (probabilities in percentage points), whether
     it was paired, its p value and the Benjamini-Hochberg (``q``) and Holm (``holm``) adjusted
     ones over the whole family. A difference that is zero in every pair (a signpost that can fire
-    in neither scenario) is no comparison and is left out. Worked out once per report."""
+    in neither scenario) is no comparison and is left out, and so is a signpost scripted in either
+    scenario (it happens in every run there by construction). Worked out once per report."""
     if "difference_family" in res.memo:
         return res.memo["difference_family"]
     ref = res.reference
     out: dict[tuple[str, str], dict] = {}
     if ref is not None:
+        from sim.report.scenarios import signpost_status
+
+        status = signpost_status(res)
         for name in probability_outcomes(res) + mean_outcomes(res, difference=True):
             scale = 100.0 if D.is_probability(name) else 1.0
             for g in res.groups:
                 if g == ref:
                     continue
+                if name.startswith("signpost.") and any(
+                        getattr(status.get((res.scenario_of(x), name.split(".")[1])), "kind", "") == "scripted"
+                        for x in (g, ref)):
+                    continue  # a signpost scripted on either side differs by construction, not as a finding
                 e, was_paired = D.paired(res, g, name)
                 if e.n == 0:
                     continue
@@ -110,7 +118,8 @@ def family_phrase(res: D.Results) -> str:
     return (f"The report shows {m:,} differences from {D.display(res.reference)} with 95% intervals; by chance "
             f"alone about {0.05 * m:.0f} of them would exclude zero. {raw:,} exclude zero unadjusted, {bh:,} after "
             f"Benjamini-Hochberg's false-discovery-rate adjustment at {FDR:.0%} (filled markers), {holm:,} after "
-            f"Holm's family-wise adjustment; the table 'differences' gives each adjusted value.")
+            f"Holm's family-wise adjustment; the table 'differences' gives each adjusted value. Signposts "
+            f"scripted in a scenario are left out: they differ by construction.")
 
 
 LEGEND_MAX_ENTRIES = 5  # scenarios named in a legend; more are named on the axis only
