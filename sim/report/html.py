@@ -137,7 +137,8 @@ def scenarios_html(res: D.Results, signposts_table: str) -> str:
             items.append("<li><b>Scripted:</b> no event.</li>")
         notes = "".join(f'<p class="note">{escape(n)}</p>' for n in s.notes)
         # The details fold away (no script: a plain HTML element), so that the findings come soon.
-        what = "what it assumes, scripts and leaves to chance" if s.name != res.reference else "its place"
+        what = ("what it assumes, scripts and leaves to chance" if s.name != res.reference
+                else "its role: the reference, with no scripted event")
         blocks.append(f'<div class="scenario" id="scenario-{escape(s.name)}"><h3>{swatch}{escape(s.title)}</h3>'
                       f"<p>{escape(s.narrative)}</p><details><summary>{what}</summary><ul>{''.join(items)}</ul>"
                       f"</details>{notes}</div>")
