@@ -418,15 +418,22 @@ def comparisons_table(res: D.Results, comps: list[D.Comparison]) -> Table | None
                          interval(e), "yes" if clear else "no"])
     if not recs:
         return None
+    ps = [D.Estimate(r["difference"], r["low"], r["high"], r["pairs"]).p for r in recs]
+    for r, row, pv, q, h in zip(recs, rows, ps, D.adjust(ps, "bh"), D.adjust(ps, "holm"), strict=True):
+        r.update(p=pv, q_bh=float(q), p_holm=float(h))
+        row[-1] = "yes" if q < 0.05 else "no"
+        row.insert(-1, _p(float(q)))
     sources = sorted({r["source"] for r in recs}, reverse=True)
     where = " and ".join({"summary": "from the sweep's summary/differences", "runs": "computed from the runs"}[s]
                          for s in sources)
     caption = (f"The experiment's comparisons a \u2212 b, run by run over the replications both sides share, with the "
                f"{INTERVAL_PAIRED}; probabilities in percentage points; Pairs is the number of paired runs; "
-               f"Clear: the interval excludes zero. Differences {where} (column 'source' of the CSV).")
+               f"{len(recs):,} comparisons in all: q is each one's Benjamini-Hochberg adjusted p value over them "
+               f"(false discovery rate; Holm's family-wise one is in the CSV, p_holm); Clear: q below 0.05. "
+               f"Differences {where} (column 'source' of the CSV).")
     return Table("comparisons", "Paired comparisons", caption, pd.DataFrame(recs),
-                 ["Comparison", "Scenario", "Outcome (unit)", "Pairs", "Difference", "95% interval", "Clear"],
-                 rows, "p{3.2cm}p{2.2cm}p{4.4cm}rrlc", rule_on=0)
+                 ["Comparison", "Scenario", "Outcome (unit)", "Pairs", "Difference", "95% interval", "q (BH)", "Clear"],
+                 rows, "p{2.8cm}p{2.0cm}p{3.8cm}rrlrc", rule_on=0)
 
 
 def _group_key(res: D.Results):

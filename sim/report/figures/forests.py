@@ -287,6 +287,10 @@ def forest_probabilities(res: D.Results, out: Path, difference: bool = False) ->
     if not names or not groups or (difference and ref is None):
         return []
     value = _ForestValues(res, difference, scale=100.0, skip_empty=True)  # percentage points
+    if difference:  # an outcome with no comparison in the family (scripted, or zero by construction) is left out
+        names = [n for n in names if any((g, n) in difference_family(res) for g in groups)]
+        if not names:
+            return []
 
     if _scenario_groups_legend(res, groups) is None:
         stem = "differences_probabilities" if difference else "forest_probabilities"
@@ -314,8 +318,8 @@ def _any_phrase(res: D.Results, kind: str = "difference") -> str:
     """', at least one limited incursion' for the rare counts shown as probabilities."""
     if not res.rare_counts:
         return ""
-    what = " and ".join(D.label(n).lower() for n in res.rare_counts)
-    return f", of at least one of the {what} (a count zero in most runs)"
+    what = " and ".join(f"'{D.label(n + D.ANY).lower()}'" for n in res.rare_counts)
+    return f", of {what} (a count zero in most runs)"
 
 
 def signpost_notes(res: D.Results) -> str:
