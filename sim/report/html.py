@@ -23,7 +23,7 @@ caption { caption-side: top; text-align: left; font-size: 0.95em; padding-bottom
 th { border-top: 2px solid #111; border-bottom: 1px solid #111; text-align: left; padding: 0.2em 0.6em; }
 td { padding: 0.15em 0.6em; border-bottom: 1px solid #eee; vertical-align: top; }
 tbody tr:last-child td { border-bottom: 2px solid #111; }
-td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
+td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .table-wrap { overflow-x: auto; margin-bottom: 2em; }
 dl.repro { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; font-size: 0.9em; }
 dl.repro dt { font-weight: bold; } dl.repro dd { margin: 0; }
