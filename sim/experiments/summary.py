@@ -108,8 +108,9 @@ def format_summary(title: str, n_ok: int, n_failed: int, rows) -> str:
     w = max(len(r[0]) for r in rows) if rows else 10
     u = max(len(r[1]) for r in rows) if rows else 5
     lines = [f"{title}: {n_ok} runs" + (f", {n_failed} failed" if n_failed else ""),
-             f"{'outcome':<{w}}  {'unit':<{u}}  mean  [5%, 95% of runs]  (0/1: share [Wilson 95%]; "
-             "a count zero in most runs: P(any) [Wilson 95%], median and mean of the runs with any "
-             "[bootstrap 95%])"]
+             f"{'outcome':<{w}}  {'unit':<{u}}  mean  [5%, 95% of runs]  (0/1: share [Wilson 95%])"]
     lines += [f"{a:<{w}}  {b:<{u}}  {c}" for a, b, c in rows]
+    if any(c.startswith("P(any)") for _, _, c in rows):
+        lines.append("P(any): a count that is zero in most runs, as the share of runs with any [Wilson 95%] and, "
+                     "in those runs, its median and mean [percentile bootstrap 95%]")
     return "\n".join(lines)
