@@ -382,8 +382,12 @@ def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
     for m in metrics:
         headers += [f"{_metric_name(m)} ({info.loc[m, 'unit']})", "95% interval"]
     what = "; ".join(f"{_metric_name(m).lower()}: {info.loc[m, 'what']} ({info.loc[m, 'unit']})" for m in metrics)
+    from sim.report.scenarios import deal_notes
+
+    deals = [f"{D.display(g)}: {n}" for g in res.groups for n in deal_notes(res, res.scenario_of(g))]
     caption = (f"Per ally and {res.group_by}: {what}. Shares of runs for a 0/1 outcome with the "
-               f"{INTERVAL_PROBABILITY}, else means across runs with the {INTERVAL_MEAN}.")
+               f"{INTERVAL_PROBABILITY}, else means across runs with the {INTERVAL_MEAN}."
+               + ("".join(f" {d}" for d in deals) if any(m in ("deal", "holds_deal") for m in metrics) else ""))
     spec = "llr" + "rl" * len(metrics)
     return Table("allies", "The allies", caption, ordered.reset_index(drop=True), headers, rows, spec, rule_on=0)
 

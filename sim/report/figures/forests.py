@@ -489,7 +489,7 @@ def paired_differences(res: D.Results, out: Path, comps: list[D.Comparison]) -> 
     sides = "arms" if arms else "scenarios"
     n = sorted(pairs)
     per = "per comparison and scenario" if arms else "per comparison"
-    pairs_text = f"{n[0]} pairs of runs {per}" if len(n) == 1 else f"{n[0]} to {n[-1]} pairs of runs {per}"
+    pairs_text = f"{n[0]:,} pairs of runs {per}" if len(n) == 1 else f"{n[0]:,} to {n[-1]:,} pairs of runs {per}"
     points = res.runs.groupby("group")["design_point"].nunique().max()
     pooled = " (pooled over the design points)" if points > 1 and not arms else ""
     source = {"summary": "from the sweep's summary/differences ('deterrence summarize')",
