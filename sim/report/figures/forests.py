@@ -187,7 +187,7 @@ def panel_forest(res: D.Results, out: Path, name: str, title: str, caption: str,
     labels, ys, height = _row_layout(rows)
     label_w = max(text_width(lab, LABEL_SIZE, "bold" if r.key is None else "normal") for lab, r in zip(labels, rows, strict=True)) / 72
     panel_w = (WIDTH - label_w - 0.2) / ncols - 0.15
-    titles = {n: fit(D.label(n, res).removeprefix("Signpost: "), panel_w, 7.5) for n in names}
+    titles = {n: fit(D.label(n, res).removeprefix("Signpost: ") + signpost_flag(res, n), panel_w, 7.5) for n in names}
     # Height of each row of panels: its longest title, the axis below, the rows.
     lines = [titles[n].count("\n") + 1 for n in names]
     row_h = [0.5 + 0.14 * max(lines[i: i + ncols]) + ROW_PITCH * height for i in range(0, len(names), ncols)]
@@ -322,6 +322,20 @@ def _any_phrase(res: D.Results, kind: str = "difference") -> str:
     return f", of {what} (a count zero in most runs)"
 
 
+def signpost_flag(res: D.Results, name: str) -> str:
+    """' (scripted in X; not announced in Y)' after a signpost's name on a figure, where its
+    value is set by the scenario rather than simulated."""
+    if not name.startswith("signpost."):
+        return ""
+    from sim.report.scenarios import signpost_status
+
+    sid = name.split(".")[1]
+    words = {"scripted": "scripted", "unannounced": "not announced"}
+    parts = [f"{words[st.kind]} in {D.display(s)}" for (s, i), st in signpost_status(res).items()
+             if i == sid and st.kind in words and any(res.scenario_of(g) == s for g in res.groups)]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def signpost_notes(res: D.Results) -> str:
     """What a reader must know to read the signposts: those scripted in a scenario (certain by
     construction), those whose event is not announced there (they cannot fire from it), those
@@ -374,7 +388,7 @@ def _forest_blocks(res: D.Results, out: Path, names: list[str], groups: list[str
                             color=colours[g], marker=group_marker(res, g), markersize=3.8, linewidth=1.0,
                             capsize=1.5, zorder=3, markerfacecolor="white" if hollow else colours[g])
             ticks.append(top - (len(groups)) / 2)
-            tick_labels.append(wrap(D.label(name, res).removeprefix("Signpost: "), 46))
+            tick_labels.append(wrap(D.label(name, res).removeprefix("Signpost: ") + signpost_flag(res, name), 46))
         ax.set_yticks(ticks, tick_labels)
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="y", visible=False)
