@@ -161,9 +161,9 @@ def _build_in(res: Results, out: Path, fig_dir: Path, tab_dir: Path, odds_file, 
     written = {p for f in figures for p in f.files}
     for t in tables:
         written.update(T.write_table(t, tab_dir))
-    from sim.report.html import attribution
+    from sim.report.attribution import attribution
 
-    attributed = attribution(res, fig_dir)  # the hook for the attribution section (see sim.report.html)
+    attributed = attribution(res, fig_dir)  # the hook of the page's attribution section
     if attributed is not None:
         for t in attributed[1]:
             written.update(T.write_table(t, tab_dir))

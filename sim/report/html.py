@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 
 from sim.report import data as D
+from sim.report.attribution import NOT_BUILT
 from sim.report.figures import Figure
 from sim.report.files import write_atomic
 from sim.report.tables import Table
@@ -185,14 +186,6 @@ def findings_html(res: D.Results, limit: int = 4) -> str:
             f"<ul>{''.join(items)}</ul><p>{escape(family_phrase(res))}</p>")
 
 
-def attribution(res: D.Results, out: Path) -> tuple[list[Figure], list[Table]] | None:
-    """The attribution of each future's difference from the status quo to its ingredients (each
-    event and parameter change the scenario adds), as figures and tables for the section
-    'Attribution'. Not built yet: None, and the section says so. The report calls this hook with
-    the results and the report's folder; whatever it returns is placed in that section."""
-    return None
-
-
 def _figure_html(i: int, f: Figure) -> str:
     stem = f"figures/{f.name}"
     shown = next((p for p in f.files if p.suffix == ".svg"), None)
@@ -253,8 +246,7 @@ def write_html(out: Path, res: D.Results, figures: list[Figure], tables: list[Ta
         sections.append(("findings", "Summary of findings", findings + fig_html(key_figures) + tab_html(key_tables)))
     sections.append(("attribution", "Attribution: what each difference comes from",
                      (fig_html(att_figures) + tab_html(att_tables)) if attributed else
-                     "<p>Not in this version: each future's difference from the status quo decomposed into its "
-                     "ingredients (each event and parameter change the scenario adds) will be shown here.</p>"))
+                     f"<p>{escape(NOT_BUILT)}</p>"))
     odds_html = ""
     if odds_notes:
         odds_html = ("<h3>Where the simulation and the market disagree</h3><ul>"
