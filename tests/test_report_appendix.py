@@ -8,7 +8,9 @@ and its first screen in headless Chromium) is checked by the slow tests of test_
 from __future__ import annotations
 
 import math
+import re
 import types
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -235,3 +237,31 @@ def test_count_bands_are_whole_numbers(combined):
     quantiles = b[["p5", "p25", "p50", "p75", "p95"]].to_numpy()
     assert np.array_equal(quantiles, np.round(quantiles)), "no band interpolates fractions of an ally"
     assert "mean" in b
+
+
+# ---- the page -------------------------------------------------------------------------------------
+
+
+def test_the_page_opens_with_the_question_and_keeps_a_place_for_the_attribution(combined, tmp_path):
+    from sim.report.attribution import NOT_BUILT
+    from sim.report.figures import Figure
+    from sim.report.html import write_html
+
+    res = D.load_results([combined])
+    tables = [T.scenarios_table(res), T.signposts_table(res), T.outcomes_table(res), T.differences_table(res)]
+    page = write_html(tmp_path, res, [], tables, ["Heatmaps: none."], [], "deterrence report x", "Report").read_text()
+    heads = re.findall(r'<h2 id="([^"]+)">', page)
+    assert heads == ["question", "scenarios", "findings", "attribution", "figures", "tables", "reproducibility",
+                     "not-in-report"]
+    assert escape(NOT_BUILT) in page
+    for s in res.scenarios:
+        assert f'id="scenario-{s}"' in page and res.specs[s]["title"] in page
+    assert page.index('id="table-signposts"') < page.index('id="findings"'), "signposts with the scenarios"
+    assert page.index('id="findings"') < page.index('id="table-differences"') < page.index('id="attribution"')
+    assert "Status Quo: no difference" not in page, "the reference is not compared with itself"
+    fig = Figure("attribution_deals", "Where the deals come from", "A caption.", [tmp_path / "attribution_deals.png"])
+    table = T.Table("attribution", "Attribution", "A caption.", pd.DataFrame(), ["Ingredient"], [["troops"]], "l")
+    page = write_html(tmp_path, res, [], tables, [], [], "c", "Report", attributed=([fig], [table])).read_text()
+    section = page[page.index('id="attribution"'): page.index('id="figures"')]
+    assert 'id="fig-attribution_deals"' in section and "Figure 1. Where the deals come from" in section
+    assert 'id="table-attribution"' in section and escape(NOT_BUILT) not in page

@@ -223,7 +223,8 @@ def write_html(out: Path, res: D.Results, figures: list[Figure], tables: list[Ta
                f"{'s' if len(res.scenarios) > 1 else ''} ({', '.join(map(D.display, res.scenarios))})")
     signposts = next((t for t in tables if t.name == "signposts"), None)
     tables = [t for t in tables if t.name != "signposts"]
-    if res.reference is not None and any(_is_findings_figure(f) for f in figures):
+    if res.reference is not None and (any(_is_findings_figure(f) for f in figures)
+                                      or any(t.name in FINDINGS_TABLES for t in tables)):
         key_figures = [f for f in figures if _is_findings_figure(f)]
         key_tables = [t for t in tables if t.name in FINDINGS_TABLES]
     elif res.design_kind == "arms":
