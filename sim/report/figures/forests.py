@@ -351,6 +351,13 @@ def signpost_notes(res: D.Results) -> str:
     return (" Read with care: " + "; ".join(notes) + ".") if notes else ""
 
 
+def _fdr_handles() -> list:
+    """Legend entries for filled and hollow markers of a figure of differences."""
+    return [Line2D([], [], color="#444444", marker="o", linestyle="none", label=f"clear at FDR {FDR:.0%}"),
+            Line2D([], [], color="#444444", marker="o", markerfacecolor="white", linestyle="none",
+                   label="not clear")]
+
+
 def _by(res: D.Results) -> str:
     if res.group_by == "arm":
         return "arm and scenario" if len(res.scenarios) > 1 else "arm"
@@ -399,7 +406,7 @@ def _forest_blocks(res: D.Results, out: Path, names: list[str], groups: list[str
         else:
             ax.set_xlim(-0.02, 1.02)
             ax.set_xlabel("probability (share of runs)")
-        scenario_legend(res, fig, groups, colours)
+        scenario_legend(res, fig, groups, colours, extra=_fdr_handles() if difference else ())
     return save(fig, out, "differences_probabilities" if difference else "forest_probabilities", "", "")
 
 
@@ -417,7 +424,9 @@ def forest_means(res: D.Results, out: Path, difference: bool = False) -> list[Fi
     figs = panel_forest(res, out, "differences_means" if difference else "forest_means", "", "", names,
                         group_rows(res, groups), value,
                         (lambda n: f"difference ({unit(n)})") if difference else unit,
-                        zero=difference, legend=_scenario_groups_legend(res, groups))
+                        zero=difference,
+                        legend=[*(_scenario_groups_legend(res, groups) or []), *_fdr_handles()] if difference
+                        else _scenario_groups_legend(res, groups))
     if difference:
         interval = INTERVAL_PAIRED if value.paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
         title = f"Main outcomes: difference from {D.display(ref)}"
