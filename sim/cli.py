@@ -269,7 +269,8 @@ def cmd_report(args) -> int:
 
     out = _report_errors(lambda: build_report(Path(args.folder), odds=args.odds, workers=args.workers,
                                               command=_command_line(args), fmt=args.format))
-    print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
+    print(f"wrote {out}/index.html (open it in a browser), figures/ ({'SVG, ' if args.format == 'svg' else ''}PNG, PDF), "
+          "tables/ (CSV, Markdown, LaTeX)")
     return 0
 
 
@@ -278,7 +279,8 @@ def cmd_compare(args) -> int:
 
     out = _report_errors(lambda: compare([Path(f) for f in args.folders], _out_dir(Path(args.out)), odds=args.odds,
                                          workers=args.workers, command=_command_line(args), fmt=args.format))
-    print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
+    print(f"wrote {out}/index.html (open it in a browser), figures/ ({'SVG, ' if args.format == 'svg' else ''}PNG, PDF), "
+          "tables/ (CSV, Markdown, LaTeX)")
     return 0
 
 
