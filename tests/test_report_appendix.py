@@ -139,7 +139,7 @@ SIGNPOSTS = [
 ]
 
 
-def test_each_signpost_says_how_it_can_fire():
+def test_each_signpost_says_how_it_can_happen():
     quiet = {"id": "romania_cut", "kind": "withdrawal", "host": "ROU", "troops": 800, "duration_months": 6,
              "month": "2026-06", "announce": False}
     specs = {
@@ -148,18 +148,36 @@ def test_each_signpost_says_how_it_can_fire():
         "loud": {"title": "Loud", "signposts": SIGNPOSTS, "events": [
             {**quiet, "announce": True, "month": None, "hazard": {"monthly": 0.3}},
             {"id": "budget", "kind": "eu_budget", "month": "2027-01", "multiplier": 2.0}]},
+        "decided": {"title": "Decided", "signposts": SIGNPOSTS, "events": [
+            {**quiet, "announce": True, "month": None,
+             "hazard": {"monthly": 0.1, "rises_with": "host_not_paying", "slope": 0.2}}]},
     }
-    res = _results_with(specs)
+    res = _results_with(specs)  # not whole scenarios: read as recorded, as an older manifest would be
     status = {k: v.kind for k, v in signpost_status(res).items()}
     assert status[("status_quo", "second_withdrawal")] == "none"
     assert status[("quiet", "second_withdrawal")] == "unannounced"
-    assert status[("loud", "second_withdrawal")] == "chance"
+    assert status[("loud", "second_withdrawal")] == "scripted timing", "a constant hazard: the scenario sets it"
+    assert status[("decided", "second_withdrawal")] == "emerges", "a hazard rising with the agents' decisions"
     assert status[("loud", "eu_budget")] == "scripted" and status[("quiet", "hague")] == "series"
     assert signpost_mark(res, "quiet", "second_withdrawal") == " (not announced)"
     assert signpost_mark(res, "loud", "eu_budget") == " (scripted)"
+    assert signpost_mark(res, "decided", "second_withdrawal") == ""
     text = describe(res)
     assert any("not announced" in line for line in text[1].scripted)
     assert text[2].chance[0].startswith("800 US troops leave ROU") and "monthly probability of 0.3" in text[2].chance[0]
+
+
+def test_signposts_of_shipped_scenarios_read_as_the_model_reads_them(combined):
+    from sim.model.loading import load_scenario
+    from sim.model.outcomes import signpost_origin
+
+    res = D.load_results([combined])
+    status = signpost_status(res)
+    for name in res.scenarios:
+        scenario = load_scenario(name)
+        for sp in scenario.signposts:
+            origin = signpost_origin(scenario, sp)
+            assert status[(name, sp.id)].kind == {"simulated": "series", "cannot happen": "none"}.get(origin, origin)
 
 
 def test_a_basing_deal_that_fires_and_lapses_is_explained():

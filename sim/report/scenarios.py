@@ -9,10 +9,9 @@ report describes the scenarios that were run, not the files as they are now.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from sim.model.scenario import month_index, month_label
+from sim.model.scenario import month_label
 from sim.report import data as D
 from sim.report.style import REFERENCE
 
@@ -169,8 +168,15 @@ def describe(res: D.Results) -> list[ScenarioText]:
 
 @dataclass(frozen=True)
 class SignpostStatus:
-    kind: str   # 'scripted', 'chance', 'unannounced', 'none', 'series'
+    kind: str   # 'scripted', 'scripted timing', 'emerges', 'unannounced', 'none', 'series'
     text: str
+
+
+# A signpost's probability is a finding of the model only when it emerges from the agents'
+# decisions or is read from a series; these kinds are set by the scenario instead.
+SET_BY_SCENARIO = ("scripted", "scripted timing")
+WORDS = {"scripted": "scripted", "scripted timing": "scripted timing", "emerges": "emerges",
+         "unannounced": "not announced", "none": "cannot happen", "series": "series"}
 
 
 def _matches(sp: dict, event: dict) -> bool:
@@ -180,18 +186,39 @@ def _matches(sp: dict, event: dict) -> bool:
             and (sp.get("exclude_host") is None or host != sp["exclude_host"]))
 
 
-def _deadline(sp: dict, start: str) -> float:
-    deadline = math.inf if not sp.get("by") else month_index(sp["by"], start)
-    if sp.get("within_months") is not None:
-        deadline = min(deadline, sp["within_months"] - 1)
-    return deadline
+def _origin(spec: dict, sp: dict) -> str:
+    """sim.model.outcomes.signpost_origin of the recorded scenario (the model's own reading of
+    where a signpost comes from); worked out from the recorded dict when it no longer validates
+    against the current schema (results of an older version)."""
+    from pydantic import ValidationError
+
+    from sim.model.outcomes import DECISION_DRIVERS, signpost_origin
+    from sim.model.scenario import Scenario
+
+    try:
+        scenario = Scenario.model_validate(spec)
+        signpost = next(s for s in scenario.signposts if s.id == sp.get("id"))
+        return signpost_origin(scenario, signpost)
+    except (ValidationError, StopIteration):  # an older manifest: read the dict as recorded
+        if "series" in sp:
+            return "simulated"
+        found = []
+        for e in spec.get("events") or []:
+            if _matches(sp, e):
+                rises = (e.get("hazard") or {}).get("rises_with")
+                found.append(3 if e.get("month") else 1 if rises in DECISION_DRIVERS else 2)
+        return {1: "emerges", 2: "scripted timing", 3: "scripted"}[min(found)] if found else "cannot happen"
 
 
 def signpost_status(res: D.Results) -> dict[tuple[str, str], SignpostStatus]:
-    """How each event signpost can fire in each scenario: 'scripted' (an announced event on a
-    fixed date within its window: it fires in every run, by construction), 'chance' (an announced
-    event with a hazard), 'unannounced' (matching events exist but none is announced: it cannot
-    fire from them), 'none' (no matching event: it cannot fire). Series signposts: 'series'."""
+    """How each signpost can happen in each scenario, as the model reads it
+    (sim.model.outcomes.signpost_origin): 'emerges' (its event's chance rises with the agents'
+    decisions), 'scripted timing' (its event is scripted, only its month left to chance),
+    'scripted' (a fixed month: every run, by construction), 'none' (no event can produce it),
+    'series' (read from a monthly series); and 'unannounced' when the events of its kind are
+    there but not announced (announce: false), so that it cannot fire from them."""
+    from sim.model.outcomes import ORIGINS
+
     if "signpost_status" in res.memo:
         return res.memo["signpost_status"]
     out: dict[tuple[str, str], SignpostStatus] = {}
@@ -199,44 +226,33 @@ def signpost_status(res: D.Results) -> dict[tuple[str, str], SignpostStatus]:
         spec = res.specs.get(name)
         if spec is None:
             continue
-        start = str(spec.get("start") or res.start or "2026-05")
-        events = spec.get("events") or []
         for sp in spec.get("signposts") or []:
             sid = sp.get("id")
-            if "series" in sp:
-                out[(name, sid)] = SignpostStatus("series", "read from a monthly series")
-                continue
-            matching = [e for e in events if _matches(sp, e)]
-            announced = [e for e in matching if e.get("announce", True) is not False]
-            deadline = _deadline(sp, start)
-            needed = [sp.get("event"), *(sp.get("requires") or [])]
-            fixed = all(any(e.get("month") and month_index(e["month"], start) <= deadline
-                            and e.get("announce", True) is not False
-                            and (_matches(sp, e) if k == sp.get("event") else e.get("kind") == k)
-                            for e in events) for k in needed)
-            if fixed:
-                ids = ", ".join(e["id"] for e in announced if e.get("month"))
-                out[(name, sid)] = SignpostStatus("scripted", f"scripted in this scenario ({ids}): it happens in "
-                                                              "every run by construction, not as an outcome")
-            elif announced:
-                out[(name, sid)] = SignpostStatus("chance", "its event comes by chance (a monthly hazard)")
-            elif matching:
-                ids = ", ".join(e["id"] for e in matching)
+            origin = _origin(spec, sp)
+            matching = [e for e in spec.get("events") or [] if "series" not in sp and _matches(sp, e)]
+            if matching and all(e.get("announce", True) is False for e in matching):
+                ids = ", ".join(str(e.get("id")) for e in matching)
                 out[(name, sid)] = SignpostStatus("unannounced", f"its event ({ids}) is not announced here "
                                                                  "(announce: false), so it cannot fire from it")
-            else:
-                out[(name, sid)] = SignpostStatus("none", "no event of its kind in this scenario: it cannot fire")
+                continue
+            kind = {"simulated": "series", "cannot happen": "none"}.get(origin, origin)
+            text = ORIGINS.get(origin, origin)
+            if kind in SET_BY_SCENARIO:
+                ids = ", ".join(str(e.get("id")) for e in matching)
+                text = (f"{text} ({ids}): its probability is set by the scenario, not found by the model"
+                        + (" (it happens in every run)" if kind == "scripted" else ""))
+            out[(name, sid)] = SignpostStatus(kind, text)
     res.memo["signpost_status"] = out
     return out
 
 
 def signpost_mark(res: D.Results, scenario: str, sid: str) -> str:
-    """A short mark for a table cell: ' (scripted)', ' (not announced)', ' (no such event)' or ''."""
+    """A short mark for a table cell: ' (scripted)', ' (scripted timing)', ' (not announced)',
+    ' (cannot happen)' or ''."""
     status = signpost_status(res).get((scenario, sid))
     if status is None:
         return ""
-    return {"scripted": " (scripted)", "unannounced": " (not announced)", "none": " (no such event)"}.get(
-        status.kind, "")
+    return f" ({WORDS[status.kind]})" if status.kind in (*SET_BY_SCENARIO, "unannounced", "none") else ""
 
 
 # ---- deals -------------------------------------------------------------------------------------

@@ -239,7 +239,7 @@ def outcomes_table(res: D.Results) -> Table:
     """The appendix table: one row per outcome, one column per scenario (or arm), each cell the
     estimate over its 95% interval. A rare count has a row for the share of runs with any and
     two for the runs with any (mean, median, bootstrap intervals); a signpost that is scripted
-    in a scenario, or cannot fire there, says so in its cell. The CSV keeps the long form."""
+    or set by a scenario, or that cannot happen there, says so in its cell. The CSV keeps the long form."""
     from sim.report.scenarios import signpost_mark
 
     groups = list(res.groups)
@@ -284,8 +284,9 @@ def outcomes_table(res: D.Results) -> Table:
                    for n in res.rare_counts)
     caption = (f"Each cell: the estimate over its 95% interval; probabilities are shares of runs "
                f"({INTERVAL_PROBABILITY}), other outcomes means across runs ({INTERVAL_MEAN}).{rare} "
-               f"Signposts marked 'scripted' happen in every run of that scenario by construction; 'no such "
-               f"event' or 'not announced': they cannot fire there. {n_text}.")
+               f"A signpost marked 'scripted' or 'scripted timing' has a probability set by the scenario (its "
+               f"event on a fixed date, or with a constant monthly chance), not found by the model; 'cannot "
+               f"happen' or 'not announced': no announced event of its kind there. {n_text}.")
     headers = ["Outcome (unit)", *[_wrap_header(D.display(g)) for g in groups]]
     return Table("outcomes", f"Outcomes by {by}", caption, pd.DataFrame(recs), headers, rows,
                  "p{4.2cm}" + "r" * len(groups), rule_on=None, keep=1, unit=1)
@@ -489,9 +490,7 @@ def sobol_table(res: D.Results) -> Table | None:
 
 
 def signposts_table(res: D.Results) -> Table | None:
-    """The signposts and how each can fire in each scenario: by chance, scripted (every run, by
-    construction), not announced or without an event of its kind (it cannot fire), or read from a
-    monthly series."""
+    """The signposts and how each can happen in each scenario (sim.report.scenarios.signpost_status)."""
     from sim.report.scenarios import signpost_status
 
     status = signpost_status(res)
@@ -499,8 +498,8 @@ def signposts_table(res: D.Results) -> Table | None:
         return None
     scenarios = [s for s in res.scenarios if any(k[0] == s for k in status)]
     sids = list(dict.fromkeys(sid for s in scenarios for (sc, sid) in status if sc == s))
-    words = {"chance": "by chance", "scripted": "scripted", "unannounced": "not announced", "none": "cannot fire",
-             "series": "series"}
+    from sim.report.scenarios import WORDS as words
+
     recs, rows = [], []
     for sid in sids:
         row = [D.label(f"signpost.{sid}", res).removeprefix("Signpost: ")]
@@ -510,11 +509,14 @@ def signposts_table(res: D.Results) -> Table | None:
             recs.append({"signpost": sid, "scenario": s, "status": st.kind if st else "absent",
                          "explanation": st.text if st else "not a signpost of this scenario"})
         rows.append(row)
-    caption = ("How each signpost can happen in each scenario. By chance: its event comes with a monthly "
-               "probability. Scripted: its event is on a fixed date in the scenario, so it happens in every run by "
-               "construction and is not an outcome. Not announced: the scenario's event of its kind is not "
-               "announced (announce: false), and signposts read announcements. Cannot fire: no event of its kind "
-               "in the scenario. Series: read from a monthly series against a threshold.")
+    caption = ("How each signpost can happen in each scenario, as the model reads it (sim.model.outcomes."
+               "signpost_origin). Emerges: its event's chance rises with the agents' decisions, so its probability "
+               "is a finding. Scripted timing: its event is scripted and only its month is left to a constant "
+               "monthly chance; scripted: its event is on a fixed date (every run). Either way its probability is "
+               "set by the scenario, not found by the model, and it is left out of the findings. Not announced: "
+               "the scenario's events of its kind are not announced (announce: false), and signposts read "
+               "announcements. Cannot happen: no event of its kind. Series: read from a monthly series against a "
+               "threshold.")
     return Table("signposts", "Signposts and how they can happen", caption, pd.DataFrame(recs),
                  ["Signpost", *[_wrap_header(D.display(s)) for s in scenarios]], rows,
                  "p{4.2cm}" + "l" * len(scenarios), rule_on=None, keep=1, unit=1)

@@ -73,14 +73,15 @@ def difference_family(res: D.Results) -> dict[tuple[str, str], dict]:
     each probability and mean outcome): its Estimate (probabilities in percentage points), whether
     it was paired, its p value and the Benjamini-Hochberg (``q``) and Holm (``holm``) adjusted
     ones over the whole family. A difference that is zero in every pair (a signpost that can fire
-    in neither scenario) is no comparison and is left out, and so is a signpost scripted in either
-    scenario (it happens in every run there by construction). Worked out once per report."""
+    in neither scenario) is no comparison and is left out, and so is a signpost whose probability
+    either scenario sets (scripted, or scripted timing: sim.report.scenarios). Worked out once per
+    report."""
     if "difference_family" in res.memo:
         return res.memo["difference_family"]
     ref = res.reference
     out: dict[tuple[str, str], dict] = {}
     if ref is not None:
-        from sim.report.scenarios import signpost_status
+        from sim.report.scenarios import SET_BY_SCENARIO, signpost_status
 
         status = signpost_status(res)
         for name in probability_outcomes(res) + mean_outcomes(res, difference=True):
@@ -89,9 +90,9 @@ def difference_family(res: D.Results) -> dict[tuple[str, str], dict]:
                 if g == ref:
                     continue
                 if name.startswith("signpost.") and any(
-                        getattr(status.get((res.scenario_of(x), name.split(".")[1])), "kind", "") == "scripted"
+                        getattr(status.get((res.scenario_of(x), name.split(".")[1])), "kind", "") in SET_BY_SCENARIO
                         for x in (g, ref)):
-                    continue  # a signpost scripted on either side differs by construction, not as a finding
+                    continue  # a signpost set by the scenario on either side: a difference by construction
                 e, was_paired = D.paired(res, g, name)
                 if e.n == 0:
                     continue
@@ -119,7 +120,8 @@ def family_phrase(res: D.Results) -> str:
             f"alone about {0.05 * m:.0f} of them would exclude zero. {raw:,} exclude zero unadjusted, {bh:,} after "
             f"Benjamini-Hochberg's false-discovery-rate adjustment at {FDR:.0%} (filled markers), {holm:,} after "
             f"Holm's family-wise adjustment; the table 'differences' gives each adjusted value. Signposts "
-            f"scripted in a scenario are left out: they differ by construction.")
+            f"whose probability a scenario sets (scripted, or scripted timing) are left out: they differ by "
+            f"construction.")
 
 
 LEGEND_MAX_ENTRIES = 5  # scenarios named in a legend; more are named on the axis only
@@ -330,22 +332,22 @@ def signpost_flag(res: D.Results, name: str) -> str:
     from sim.report.scenarios import signpost_status
 
     sid = name.split(".")[1]
-    words = {"scripted": "scripted", "unannounced": "not announced"}
+    words = {"scripted": "scripted", "scripted timing": "scripted timing", "unannounced": "not announced"}
     parts = [f"{words[st.kind]} in {D.display(s)}" for (s, i), st in signpost_status(res).items()
              if i == sid and st.kind in words and any(res.scenario_of(g) == s for g in res.groups)]
     return f" ({'; '.join(parts)})" if parts else ""
 
 
 def signpost_notes(res: D.Results) -> str:
-    """What a reader must know to read the signposts: those scripted in a scenario (certain by
-    construction), those whose event is not announced there (they cannot fire from it), those
-    with no matching event at all. Empty when there is nothing to say."""
+    """What a reader must know to read the signposts: those whose probability a scenario sets
+    (scripted, scripted timing), those whose event is not announced there (they cannot fire from
+    it). Empty when there is nothing to say."""
     from sim.report.scenarios import signpost_status
 
     notes = []
     for (scenario, sid), status in sorted(signpost_status(res).items(), key=lambda kv: (res.scenarios.index(kv[0][0])
                                                                                        if kv[0][0] in res.scenarios else 99, kv[0][1])):
-        if status.kind in ("scripted", "unannounced"):
+        if status.kind in ("scripted", "scripted timing", "unannounced"):
             notes.append(f"{D.display(scenario)}, '{D.label('signpost.' + sid, res).removeprefix('Signpost: ')}': "
                          f"{status.text}")
     return (" Read with care: " + "; ".join(notes) + ".") if notes else ""
