@@ -107,6 +107,10 @@ def test_differences_table_counts_the_comparisons_and_adjusts_them(combined):
     m = len(table.data)
     assert f"{m:,} comparisons" in table.caption and "Benjamini-Hochberg" in table.caption
     assert {"p", "q_bh", "p_holm", "clear_fdr"} <= set(table.data.columns)
+    assert [h.replace("\n", " ") for h in table.headers[1:]] == [D.display(g) for g in res.groups[1:]], "wide"
+    cells = [c for row in table.rows for c in row[1:] if c != "n/a"]
+    assert len(cells) == m and all("\nq " in c for c in cells)
+    assert sum("not clear" in c for c in cells) == int((~table.data["clear_fdr"]).sum())
     ok = table.data.dropna(subset=["p"])
     assert (ok["q_bh"] >= ok["p"] - 1e-12).all() and (ok["p_holm"] >= ok["q_bh"] - 1e-12).all()
     assert "paired by replication and seed" in table.caption
@@ -120,7 +124,7 @@ def test_unpaired_differences_are_not_captioned_as_paired(combined):
     table = T.differences_table(res)
     assert not table.data["paired"].any()
     assert "paired by replication and seed" not in table.caption and "Welch" in table.caption
-    assert all("(unpaired)" in row[2] for row in table.rows)
+    assert all("unpaired" in cell for row in table.rows for cell in row[1:] if cell != "n/a")
 
 
 # ---- signposts, deals, scenarios ---------------------------------------------------------------------

@@ -292,40 +292,62 @@ def outcomes_table(res: D.Results) -> Table:
                  "p{4.2cm}" + "r" * len(groups), rule_on=None, keep=1, unit=1)
 
 
-def differences_table(res: D.Results) -> Table | None:
-    """Every difference from the reference with its interval, p value and the adjusted ones
-    (Benjamini-Hochberg's false discovery rate, Holm's family-wise error) over the whole family."""
+def differences_table(res: D.Results) -> Table:
+    """Every difference from the reference, wide as the outcomes table: one row per outcome, one
+    column per scenario, each cell the difference over its 95% interval and its q value (the
+    Benjamini-Hochberg adjusted p value over the whole family: the false discovery rate), marked
+    'not clear' when q is not below FDR. The CSV keeps the long form with p, q and Holm's
+    family-wise adjusted p value."""
     from sim.report.figures.forests import FDR, difference_family
 
     ref = res.reference
     fam = difference_family(res)
     if ref is None or not fam:
         return None
+    groups = [g for g in res.groups if g != ref and any(k[0] == g for k in fam)]
+    names = list(dict.fromkeys(name for _, name in fam))
     recs, rows = [], []
     for (g, name), v in fam.items():
         e, was_paired = v["estimate"], v["paired"]
-        u = "percentage points" if D.is_probability(name) else D.unit(name)
-        clear = v["q"] < FDR
-        recs.append({"outcome": name, "unit": u, "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0,
-                     "runs": e.n, "difference": e.value, "low": e.low, "high": e.high, "paired": was_paired,
+        recs.append({"outcome": name, "unit": "percentage points" if D.is_probability(name) else D.unit(name),
+                     "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0, "runs": e.n,
+                     "difference": e.value, "low": e.low, "high": e.high, "paired": was_paired,
                      "interval_excludes_zero": not (math.isnan(e.low) or e.low <= 0 <= e.high),
-                     "p": v["p"], "q_bh": v["q"], "p_holm": v["holm"], "clear_fdr": clear})
-        rows.append([f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", D.display(g),
-                     count(e.n) + ("" if was_paired else " (unpaired)"), number(e.value), interval(e),
-                     _p(v["p"]), _p(v["q"]), "yes" if clear else "no"])
+                     "p": v["p"], "q_bh": v["q"], "p_holm": v["holm"], "clear_fdr": v["q"] < FDR})
+    for name in names:
+        u = "percentage points" if D.is_probability(name) else D.unit(name)
+        row = [f"{D.label(name, res).removeprefix('Signpost: ')} ({u})"]
+        for g in groups:
+            v = fam.get((g, name))
+            if v is None:
+                row.append("n/a")
+                continue
+            e = v["estimate"]
+            sign = "+" if e.value > 0 else ""
+            cell = f"{sign}{number(e.value)}\n{interval(e)}\nq {_p(v['q'])}"
+            if not v["q"] < FDR:
+                cell += "\nnot clear"
+            if not v["paired"]:
+                cell += "\nunpaired"
+            row.append(cell)
+        rows.append(row)
     all_paired = all(v["paired"] for v in fam.values())
     how = INTERVAL_PAIRED if all_paired else (
         "t-based 95% interval, paired where runs share replication and seed, else of the difference of the two "
-        "means (Welch; 'unpaired' under Pairs)")
+        "means (Welch; marked 'unpaired')")
     m = sum(1 for v in fam.values() if not math.isnan(v["p"]))
-    caption = (f"Difference of each scenario from {D.display(ref)} (probabilities in percentage points), with the "
-               f"{how}; {'Pairs is the number of paired runs' if all_paired else 'Pairs: runs compared'}. "
-               f"{m:,} comparisons in all: p is each one's two-sided p value, q its Benjamini-Hochberg "
-               f"adjusted value over the {m:,} (false discovery rate); Clear: q below {FDR:g}. The CSV adds "
-               f"Holm's family-wise adjusted p value (p_holm).")
+    pairs = sorted({v["estimate"].n for v in fam.values()})
+    n_text = (f"{count(pairs[0])} {'pairs of runs' if all_paired else 'runs'} per comparison" if len(pairs) == 1
+              else f"{count(pairs[0])} to {count(pairs[-1])} {'pairs of runs' if all_paired else 'runs'} per comparison")
+    caption = (f"Difference of each scenario from {D.display(ref)} (probabilities in percentage points): each cell "
+               f"the difference over its 95% interval ({how}) and its q value. {m:,} comparisons in all: q is the "
+               f"Benjamini-Hochberg adjusted p value over the {m:,} (false discovery rate); 'not clear' where q is "
+               f"not below {FDR:g}. The CSV adds each p value and Holm's family-wise adjusted one (p_holm). "
+               f"Signposts whose probability a scenario sets, and differences zero by construction, are left out. "
+               f"{n_text}.")
     return Table("differences", f"Differences from {D.display(ref)}", caption, pd.DataFrame(recs),
-                 ["Outcome (unit)", "Scenario", "Pairs", "Difference", "95% interval", "p", "q (BH)", "Clear"], rows,
-                 "p{3.6cm}p{2.2cm}rrlrrc")
+                 ["Outcome (unit)", *[_wrap_header(D.display(g)) for g in groups]], rows,
+                 "p{4.2cm}" + "r" * len(groups), rule_on=None, keep=1, unit=1)
 
 
 def _wrap_header(text: str, width: int = 14) -> str:

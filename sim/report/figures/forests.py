@@ -72,10 +72,10 @@ def difference_family(res: D.Results) -> dict[tuple[str, str], dict]:
     """Every difference from the reference the report shows (each scenario but the reference x
     each probability and mean outcome): its Estimate (probabilities in percentage points), whether
     it was paired, its p value and the Benjamini-Hochberg (``q``) and Holm (``holm``) adjusted
-    ones over the whole family. A difference that is zero in every pair (a signpost that can fire
-    in neither scenario) is no comparison and is left out, and so is a signpost whose probability
-    either scenario sets (scripted, or scripted timing: sim.report.scenarios). Worked out once per
-    report."""
+    ones over the whole family. A signpost that can happen in neither scenario is no comparison
+    and is left out, and so is one whose probability either scenario sets (scripted, or scripted
+    timing: sim.report.scenarios). A difference that is zero in every pair (the same runs fail in
+    both, by common random numbers) stays, with p = 1. Worked out once per report."""
     if "difference_family" in res.memo:
         return res.memo["difference_family"]
     ref = res.reference
@@ -89,15 +89,15 @@ def difference_family(res: D.Results) -> dict[tuple[str, str], dict]:
             for g in res.groups:
                 if g == ref:
                     continue
-                if name.startswith("signpost.") and any(
-                        getattr(status.get((res.scenario_of(x), name.split(".")[1])), "kind", "") in SET_BY_SCENARIO
-                        for x in (g, ref)):
+                kinds = [getattr(status.get((res.scenario_of(x), name.split(".")[1])), "kind", "")
+                         for x in (g, ref)] if name.startswith("signpost.") else []
+                if any(k in SET_BY_SCENARIO for k in kinds):
                     continue  # a signpost set by the scenario on either side: a difference by construction
+                if kinds and all(k in ("none", "unannounced") for k in kinds):
+                    continue  # a signpost that can happen in neither scenario: no comparison
                 e, was_paired = D.paired(res, g, name)
                 if e.n == 0:
                     continue
-                if e.value == 0 and e.low == 0 and e.high == 0:
-                    continue  # zero in every pair by construction (a signpost that fires in neither)
                 e = D.Estimate(e.value * scale, e.low * scale, e.high * scale, e.n)
                 out[(g, name)] = {"estimate": e, "paired": was_paired, "p": e.p}
         ps = [v["p"] for v in out.values()]
