@@ -329,7 +329,13 @@ def test_latex_tables_fit_a4_and_letter(report, arms_report, paper, tmp_path):
     log = compile_tables(tex, tmp_path, paper)
     overfull = re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)
     assert not overfull, f"{paper}: lines too wide by {overfull} pt"
-    assert "part 1 of" in (report / "tables" / "allies.tex").read_text(), "the allies table is split by columns"
+    allies = (report / "tables" / "allies.tex").read_text()
+    assert "part 1 of" in allies, "the allies table is split by columns"
+    heads = re.findall(r"\\toprule\n(.*?) \\\\\n\\midrule\n\\endfirsthead", allies)
+    assert len(heads) >= 2, heads
+    for head in heads:
+        assert head.startswith("Ally & Scenario & Runs & "), "every part keeps the ally, its scenario and runs"
+        assert head.endswith("& 95\\% interval"), "a value keeps its interval"
 
 
 # ---- the page in a browser --------------------------------------------------------------------

@@ -377,7 +377,7 @@ def odds_table(res: D.Results, comparison: pd.DataFrame) -> Table:
     data = comparison.assign(interval=INTERVAL_PROBABILITY)
     return Table("odds", "Signposts: simulation and market prices", caption, data,
                  ["Signpost", "Scenario", "Runs", "Probability", "95% interval", "Price", "Source, date", "Verdict"],
-                 rows, "p{4.2cm}lrrlrp{2.2cm}l")
+                 rows, "p{4.2cm}lrrlrp{2.2cm}l", keep=2)
 
 
 def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
@@ -412,7 +412,8 @@ def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
                f"{INTERVAL_PROBABILITY}, else means across runs with the {INTERVAL_MEAN}."
                + ("".join(f" {d}" for d in deals) if any(m in ("deal", "holds_deal") for m in metrics) else ""))
     spec = "llr" + "rl" * len(metrics)
-    return Table("allies", "The allies", caption, ordered.reset_index(drop=True), headers, rows, spec, rule_on=0)
+    return Table("allies", "The allies", caption, ordered.reset_index(drop=True), headers, rows, spec, rule_on=0,
+                 keep=3, unit=2)  # split by columns: ally, group and runs in every part, a value with its interval
 
 
 def _metric_name(metric: str) -> str:
@@ -460,7 +461,7 @@ def comparisons_table(res: D.Results, comps: list[D.Comparison]) -> Table | None
                f"Differences {where} (column 'source' of the CSV).")
     return Table("comparisons", "Paired comparisons", caption, pd.DataFrame(recs),
                  ["Comparison", "Scenario", "Outcome (unit)", "Pairs", "Difference", "95% interval", "q (BH)", "Clear"],
-                 rows, "p{2.8cm}p{2.0cm}p{3.8cm}rrlrc", rule_on=0)
+                 rows, "p{2.4cm}p{1.8cm}p{3.4cm}rrlrc", rule_on=0, keep=3)
 
 
 def _group_key(res: D.Results):
@@ -486,7 +487,7 @@ def sweep_table(res: D.Results, scenario: str, fx: str, fy: str, cells: pd.DataF
                f"outcome shares ({INTERVAL_PROBABILITY}) and means ({INTERVAL_MEAN}); Runs per cell.")
     return Table(f"sweep_{_slug(scenario)}", f"Sweep over {fx} and {fy}", caption, pd.DataFrame(recs),
                  [f"{fx} ({ux})", f"{fy} ({uy})", "Outcome (unit)", "Runs", "Estimate", "95% interval"],
-                 rows, "rrp{5cm}rrl", rule_on=0)
+                 rows, "rrp{5cm}rrl", rule_on=0, keep=3)
 
 
 def _slug(text: str) -> str:
@@ -508,7 +509,8 @@ def sobol_table(res: D.Results) -> Table | None:
     caption = (f"First-order (S1) and total (ST) Sobol indices (share of output variance) with the bootstrap "
                f"intervals from the summary folder; {count(len(res.runs))} runs.")
     return Table("sobol", "Sobol indices", caption, s,
-                 ["Outcome", "Parameter", "S1", "S1 interval", "ST", "ST interval"], rows, "p{4cm}lrlrl")
+                 ["Outcome", "Parameter", "S1", "S1 interval", "ST", "ST interval"], rows, "p{4cm}lrlrl",
+                 keep=2, unit=2)
 
 
 def signposts_table(res: D.Results) -> Table | None:
