@@ -9,5 +9,7 @@ bash scripts/setup.sh test
 out="${OUT:-results/futures}"
 .venv/bin/deterrence sweep experiments/futures.yaml --out "$out" --resume "$@"
 .venv/bin/deterrence summarize "$out"
+# what drives each future (paired switch-off, 2,000 runs per arm): shown in the report's attribution section
+.venv/bin/deterrence attribute --out "$out/attribution"
 .venv/bin/deterrence report "$out"
 echo "report: $out/report/index.html"

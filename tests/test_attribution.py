@@ -85,3 +85,36 @@ def test_the_figure_draws_every_ingredient_of_a_small_table(tmp_path):
     paths = attribution_figure(pd.DataFrame(rows), tmp_path / "attribution")
     assert [p.name for p in paths] == ["attribution.png", "attribution.pdf"]
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_the_report_shows_an_attribution_and_who_pays_written_beside_the_results(tmp_path):
+    """The report's attribution section reads DIR/attribution/ (deterrence attribute) and
+    DIR/summary/who_pays_claims.parquet (deterrence summarize); with neither it says how to add them."""
+    from types import SimpleNamespace
+
+    from sim.report.attribution import NOT_BUILT, attribution
+
+    folder, figs = tmp_path / "results", tmp_path / "figures"
+    figs.mkdir()
+    res = SimpleNamespace(folders=[folder])
+    assert attribution(res, figs) is None and "deterrence attribute" in NOT_BUILT
+    (folder / "attribution").mkdir(parents=True)
+    rows = [{"future": "troops_to_poland", "reference": "status_quo", "outcome": o, "ingredient": i,
+             "switched_off": "", "mean": m, "ci_low": m - 0.01, "ci_high": m + 0.01, "p05": m - 0.1, "p95": m + 0.1}
+            for o in ("credibility_final", "probes") for i, m in (("total", -0.05), ("guarantee policy", -0.04),
+                                                                  ("interaction", -0.01))]
+    pd.DataFrame(rows).to_parquet(folder / "attribution" / "attribution.parquet")
+    (folder / "attribution" / "manifest.json").write_text(json.dumps({"command": "attribute", "replications": 50,
+                                                                        "root_seed": 7}))
+    (folder / "summary").mkdir()
+    pd.DataFrame([{"future": "further_withdrawals", "reference": "status_quo", "claim": "baltic_hit_first",
+                   "text": "The Baltic states take the immediate hit", "contrast": -0.05, "ci_low": -0.06,
+                   "ci_high": -0.04, "p05": -0.1, "p95": 0.01, "min_effect": 0.01, "verdict": "reversed"}]
+                 ).to_parquet(folder / "summary" / "who_pays_claims.parquet")
+    figures, tables = attribution(res, figs)
+    assert [f.name for f in figures] == ["attribution"] and (figs / "attribution.png").is_file()
+    assert [t.name for t in tables] == ["attribution", "who_pays"]
+    from sim.report import data as D
+
+    assert tables[0].rows[0][:2] == [D.display("troops_to_poland"), "total"] and "50 paired runs" in tables[0].caption
+    assert tables[1].rows[0][-1] == "reversed"
