@@ -321,3 +321,32 @@ def test_cli_prim_on_a_sweep(lhs_sweep, capsys):
     assert list(limits.columns) == ["box", "parameter", "low", "high", "data_low", "data_high", "qp_lower", "qp_upper"]
     trajectory = pd.read_csv(out / "peeling.csv")
     assert trajectory["chosen"].sum() == 1
+
+
+def test_the_report_shows_a_discovery_written_beside_the_results(tmp_path):
+    """DIR/discover/ (deterrence discover) becomes the report's peeling figure and boxes table."""
+    import json as _json
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.report.discovery import discovery
+
+    folder, figs = tmp_path / "results", tmp_path / "figures"
+    figs.mkdir()
+    res = SimpleNamespace(folders=[folder])
+    assert discovery(res, figs) is None
+    d = folder / "discover"
+    d.mkdir(parents=True)
+    (d / "manifest.json").write_text(_json.dumps({"command": "discover", "where": "deals_final >= 25",
+                                                  "method": "prim", "counts": {"cases": 40, "used": 100}}))
+    pd.DataFrame([{"box": 1, "coverage": 0.6, "density": 0.8, "mass": 0.3, "runs": 30, "cases": 24,
+                   "restricted": 1}]).to_csv(d / "boxes.csv", index=False)
+    pd.DataFrame([{"box": 1, "parameter": "allies.peer_weight", "low": 2.5, "high": 4.0, "data_low": 2.0,
+                   "data_high": 4.0, "qp_lower": 0.001, "qp_upper": None}]).to_csv(d / "limits.csv", index=False)
+    pd.DataFrame([{"box": 1, "coverage": c, "density": 0.4 + 0.4 * (1 - c), "mass": c / 2, "restricted": r,
+                   "chosen": c == 0.6} for c, r in ((1.0, 0), (0.8, 1), (0.6, 1))]).to_csv(d / "peeling.csv", index=False)
+    figures, tables = discovery(res, figs)
+    assert [f.name for f in figures] == ["discovery_peeling"] and (figs / "discovery_peeling.png").is_file()
+    [table] = tables
+    assert table.rows == [["1", "0.60", "0.80", "allies.peer_weight", "2.50 to 4.00", "2.00 to 4.00", "0.001"]]

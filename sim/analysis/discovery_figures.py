@@ -34,10 +34,15 @@ def peeling_figure(trajectory: pd.DataFrame, stem: Path, title: str = "",
             for _, row in chosen.iterrows():
                 ax.scatter([row["coverage"]], [row["density"]], s=90, facecolors="none", edgecolors="#D55E00",
                            linewidths=1.4, marker=marker, zorder=3)
+                # labels to the side with room, stacked by box so that boxes of similar density
+                # do not write over each other
+                left = row["coverage"] > 0.5
                 ax.annotate(f"box {number}: coverage {row['coverage']:.2f}, density {row['density']:.2f}, "
                             f"{int(row['restricted'])} restricted",
-                            (row["coverage"], row["density"]), xytext=(-8, 8), textcoords="offset points",
-                            ha="right", fontsize=7, color="#D55E00")
+                            (row["coverage"], row["density"]), xytext=(-8 if left else 8, -14 - 12 * b),
+                            textcoords="offset points", ha="right" if left else "left", va="top", fontsize=7,
+                            color="#D55E00", bbox={"fc": "white", "ec": "none", "alpha": 0.85, "pad": 1.0},
+                            arrowprops={"arrowstyle": "-", "color": "#D55E00", "lw": 0.5, "shrinkB": 6})
             handles.append(Line2D([], [], ls="none", marker=marker, color="#555555", label=f"box {number}"))
         if min_density is not None:
             ax.axhline(min_density, color="#555555", lw=0.8, ls="--", zorder=0)

@@ -163,6 +163,15 @@ def _build_in(res: Results, out: Path, fig_dir: Path, tab_dir: Path, odds_file, 
         written.update(T.write_table(t, tab_dir))
     from sim.report.attribution import attribution
 
+    from sim.report.discovery import discovery
+
+    discovered = discovery(res, fig_dir)  # what 'deterrence discover DIR' wrote, if it was run
+    if discovered is not None:
+        figures += discovered[0]
+        tables += discovered[1]
+        for t in discovered[1]:
+            written.update(T.write_table(t, tab_dir))
+        written.update(p for f in discovered[0] for p in f.files)
     attributed = attribution(res, fig_dir)  # the hook of the page's attribution section
     if attributed is not None:
         for t in attributed[1]:
