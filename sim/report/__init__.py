@@ -162,7 +162,6 @@ def _build_in(res: Results, out: Path, fig_dir: Path, tab_dir: Path, odds_file, 
     for t in tables:
         written.update(T.write_table(t, tab_dir))
     from sim.report.attribution import attribution
-
     from sim.report.discovery import discovery
 
     discovered = discovery(res, fig_dir)  # what 'deterrence discover DIR' wrote, if it was run
