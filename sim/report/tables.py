@@ -312,6 +312,7 @@ def differences_table(res: D.Results) -> Table:
         recs.append({"outcome": name, "unit": "percentage points" if D.is_probability(name) else D.unit(name),
                      "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0, "runs": e.n,
                      "difference": e.value, "low": e.low, "high": e.high, "paired": was_paired,
+                     "runs_p05": e.spread_low, "runs_p95": e.spread_high,
                      "interval_excludes_zero": not (math.isnan(e.low) or e.low <= 0 <= e.high),
                      "p": v["p"], "q_bh": v["q"], "p_holm": v["holm"], "clear_fdr": v["q"] < FDR})
     for name in names:
@@ -325,6 +326,8 @@ def differences_table(res: D.Results) -> Table:
             e = v["estimate"]
             sign = "+" if e.value > 0 else ""
             cell = f"{sign}{number(e.value)}\n{interval(e)}\nq {_p(v['q'])}"
+            if v["paired"] and not D.is_probability(name) and not math.isnan(e.spread_low):
+                cell += f"\nruns {number(e.spread_low, e.value)} to {number(e.spread_high, e.value)}"
             if not v["q"] < FDR:
                 cell += "\nnot clear"
             if not v["paired"]:
@@ -340,7 +343,9 @@ def differences_table(res: D.Results) -> Table:
     n_text = (f"{count(pairs[0])} {'pairs of runs' if all_paired else 'runs'} per comparison" if len(pairs) == 1
               else f"{count(pairs[0])} to {count(pairs[-1])} {'pairs of runs' if all_paired else 'runs'} per comparison")
     caption = (f"Difference of each scenario from {D.display(ref)} (probabilities in percentage points): each cell "
-               f"the difference over its 95% interval ({how}) and its q value. {m:,} comparisons in all: q is the "
+               f"the difference over its 95% interval ({how}), its q value and, for paired means, the 5-95% "
+               f"spread of the paired differences across runs ('runs': what one run may show, beside the "
+               f"precision of the mean). {m:,} comparisons in all: q is the "
                f"Benjamini-Hochberg adjusted p value over the {m:,} (false discovery rate); 'not clear' where q is "
                f"not below {FDR:g}. The CSV adds each p value and Holm's family-wise adjusted one (p_holm). "
                f"Signposts whose probability a scenario sets, and differences zero by construction, are left out. "

@@ -23,6 +23,8 @@ class Estimate:
     low: float
     high: float
     n: int
+    spread_low: float = math.nan   # 5th and 95th percentiles across runs (of the paired differences):
+    spread_high: float = math.nan  # how much one run varies, which no number of runs shrinks
 
     @property
     def p(self) -> float:
@@ -114,7 +116,10 @@ def paired(res: Results, group: str, name: str, ref: str | None = None) -> tuple
     x, y = values[rows_a], values[rows_b]
     both = ~(np.isnan(x) | np.isnan(y))
     if both.sum() >= 2:
-        return mean(x[both] - y[both]), True
+        d = x[both] - y[both]
+        e = mean(d)
+        p5, p95 = np.percentile(d, [5, 95])
+        return Estimate(e.value, e.low, e.high, e.n, float(p5), float(p95)), True
     a = res.runs.loc[res.runs["group"] == group, name]
     b = res.runs.loc[res.runs["group"] == ref, name]
     x, y = a.dropna().to_numpy(float), b.dropna().to_numpy(float)
