@@ -62,16 +62,21 @@ def _build(res: Results, out: Path, odds_file, command: str, title: str, workers
     fig_dir, tab_dir = out / "figures", out / "tables"
     previous = read_manifest(out) or {}
     recorded = set(previous.get("files") or {}) if previous.get("command") == kind else set()
+    if previous.get("command") != kind:
+        # Marks the folder as a report's before anything is drawn, so that the next build
+        # recognises the files of a build that was killed as its own (verify: incomplete).
+        out.mkdir(parents=True, exist_ok=True)
+        write_manifest(out, {"command": kind, "complete": False}, [])
     try:
         written = _build_in(res, out, fig_dir, tab_dir, odds_file, command, title, workers)
     finally:
         remove_partial(fig_dir, tab_dir, out)
     names = {p.resolve().relative_to(out.resolve()).as_posix() for p in written}
     _remove_stale(out, recorded - names)
-    sources = [{"folder": str(f), "manifest_sha256": sha256(f / "manifest.json")
+    sources = [{"folder": f.resolve().name, "manifest_sha256": sha256(f / "manifest.json")
                 if (f / "manifest.json").is_file() else None} for f in res.folders]
     write_manifest(out, {"command": kind, "sources": sources, "invocation": command,
-                         "odds": {"file": str(odds_file), "sha256": sha256(Path(odds_file))} if odds_file else None},
+                         "odds": {"file": Path(odds_file).name, "sha256": sha256(Path(odds_file))} if odds_file else None},
                    sorted(names))
     return out
 
