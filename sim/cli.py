@@ -38,10 +38,8 @@ _positive_int = _whole_number(1)
 _nonnegative_int = _whole_number(0)
 
 
-def _source(folder: str | Path, command: str, names: list[str] | None = None) -> Path:
-    """A result folder a command reads: there, not being written, its files as its manifest says."""
+def _not_in_use(folder: str | Path) -> Path:
     from sim.experiments.outputs import in_use
-    from sim.experiments.verify import require_intact
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -49,6 +47,14 @@ def _source(folder: str | Path, command: str, names: list[str] | None = None) ->
     holder = in_use(folder)
     if holder:
         raise BadInput(f"{folder} is being written by another sweep or command ({holder}); wait for it to finish")
+    return folder
+
+
+def _source(folder: str | Path, command: str, names: list[str] | None = None) -> Path:
+    """A result folder a command reads: there, not being written, its files as its manifest says."""
+    from sim.experiments.verify import require_intact
+
+    folder = _not_in_use(folder)
     require_intact(folder, names, f"'deterrence {command}'")
     if command in ("report", "compare") and (folder / "summary" / "manifest.json").is_file():
         require_intact(folder / "summary", None, f"'deterrence {command}'")  # Sobol indices, differences
@@ -250,9 +256,7 @@ def cmd_summarize(args) -> int:
     from sim.analysis.statistics import SummaryError, format_summary, summarize, write_summary
     from sim.experiments.outputs import FolderLock, claim, staged
 
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise BadInput(f"{folder}: no such folder")
+    folder = _not_in_use(args.folder)
     if (folder / "manifest.json").is_file():
         _source(folder, "summarize")
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] if args.outcomes else None

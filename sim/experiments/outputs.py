@@ -62,7 +62,7 @@ class FolderLock:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
             os.close(fd)
             raise self.error(f"another {self.writer} is writing to {self.path.parent} ({holder}); wait "
-                             f"for it to finish, or choose another --out") from None
+                             "for it to finish" + (", or choose another --out" if self.writer == "sweep" else "")) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
         self.fd = fd
