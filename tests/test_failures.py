@@ -236,17 +236,20 @@ def test_a_sweep_killed_again_and_again_resumes_to_the_same_files(sig, tmp_path)
     run_sweep(load_experiment(path), whole, workers=1, chunk=5, engine="mesa", progress=False)
     out = tmp_path / "killed"
     points = []
-    for k, at in enumerate((1, 3, 6, 8)):
+    for k, at in enumerate((1, 3, 5, 7)):
         tag = f"RELIABILITY_KILL={os.getpid()}-{sig.name}-{k}-{time.monotonic_ns()}"
         cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out), "--workers", str(1 + k % 2),
                "--chunk", "1", "--engine", "mesa", "--quiet"] + (["--resume"] if k else [])
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 env={**os.environ, "RELIABILITY_KILL": tag})
+        # at least one task of its own done: a process killed while it starts up is no kill point
+        before = len(list((out / "shards").glob("*.runs.parquet")))
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
-            if len(list((out / "shards").glob("*.runs.parquet"))) >= at:
+            if len(list((out / "shards").glob("*.runs.parquet"))) >= max(at, before + 1):
                 break
             time.sleep(0.005)
+        assert proc.poll() is None, "the sweep finished before it could be killed"
         proc.send_signal(sig)
         proc.wait()
         err = proc.stderr.read().decode()
