@@ -18,6 +18,7 @@ Inputs are reproducible from ``--seed``; each traceback, hang and failed run is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import resource
@@ -82,10 +83,8 @@ def mutate(text: str, rng: random.Random) -> str:
             choice = rng.randrange(4)
             value = (rng.choice(ODD_VALUES) if choice < 2 else rng.uniform(-1e6, 1e6) if choice == 2
                      else _nested(rng.randrange(1, 60)))
-            try:
+            with contextlib.suppress(KeyError, IndexError, TypeError):
                 tree = _set(tree, path, value)
-            except (KeyError, IndexError, TypeError):
-                pass
             paths = list(_paths(tree))[1:] or paths
         return yaml.safe_dump(tree, allow_unicode=True, sort_keys=False)
     lines = text.splitlines()

@@ -41,9 +41,19 @@ scalars = st.one_of(numbers, st.none(), st.text(max_size=20), st.sampled_from(["
 priors = st.fixed_dictionaries({"dist": st.sampled_from(["uniform", "normal", "beta", "choice", "lognormal", "x"])},
                                optional={"low": numbers, "high": numbers, "mean": numbers, "sd": numbers,
                                          "a": numbers, "b": numbers, "values": st.lists(numbers, max_size=3)})
-plausible = st.one_of(st.integers(1, 6), st.sampled_from([0.5, 0.1, 0.9, 2, 100]), numbers)  # valid at times
+plausible = st.one_of(st.sampled_from([0.5, 0.3, 0.1, 0.9, 1, 2, 100]), st.integers(1, 6), numbers)  # valid at times
 values = st.recursive(st.one_of(scalars, priors), lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)), max_leaves=6)
+
+
+RESULTS = FOLDER / "results"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def results_folder():
+    """A small result folder for the commands that read one (verify, summarize, discover)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["run", "status_quo", "--runs", "8", "--out", str(RESULTS), "--quiet"]) == 0
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -74,9 +84,9 @@ def _load(loader, path: Path, kind: str) -> None:
 
 
 @SETTINGS
-@given(changes=st.lists(st.tuples(FIELDS, values), min_size=1, max_size=4),
+@given(changes=st.lists(st.tuples(FIELDS, st.one_of(plausible, values)), max_size=3),
        top=st.dictionaries(st.sampled_from(["start", "horizon_months", "extends", "events", "signposts", "world",
-                                             "unknown_field"]), values, max_size=2))
+                                             "unknown_field"]), st.one_of(plausible, values), max_size=1))
 def test_a_scenario_file_loads_or_is_rejected_cleanly(changes, top):
     tree: dict = {"extends": "status_quo", "name": "prop", "title": "property test"}
     tree.update(top)
@@ -142,7 +152,7 @@ OPTIONS = {
     "summarize": ["--level", "--bootstrap", "--outcomes"],
     "report": ["--workers", "--odds"],
     "compare": ["--workers", "--odds"],
-    "discover": ["--where", "--method", "--boxes", "--density", "--depth", "--scenario"],
+    "discover": ["--where", "--boxes", "--density", "--depth", "--scenario"],
     "validate": [],
     "verify": [],
 }
@@ -157,15 +167,17 @@ def argument_lists(draw):
     elif command == "sweep":
         args += [draw(st.sampled_from(["futures", "no_such_experiment", "status_quo"])), "--dry-run"]
     elif command in ("summarize", "report", "discover", "verify"):
-        args.append(str(FOLDER / draw(st.sampled_from(["missing", "input.yaml", ""]))))
+        names = ["missing", "input.yaml", ""] + (["results"] if command != "report" else [])  # no drawing
+        args.append(str(FOLDER / draw(st.sampled_from(names))))
         if command == "discover":
-            args += ["--where", draw(words)]
+            args += ["--where", draw(words), "--method", "cart", "--out", str(FOLDER / "discover")]
     elif command == "compare":
         args += [str(FOLDER / "missing"), "--out", str(FOLDER / "input.yaml" / "out")]
     elif command == "validate":
         args += draw(st.lists(words, min_size=1, max_size=2))
-    for option in draw(st.lists(st.sampled_from(OPTIONS[command] or ["--quiet"]), max_size=3)):
-        args += [option, draw(words)]
+    if OPTIONS[command]:
+        for option in draw(st.lists(st.sampled_from(OPTIONS[command]), max_size=3)):
+            args += [option, draw(words)]
     if command == "run":  # never any work: a folder below a plain file is refused first
         args += ["--out", str(_write("x", "plain") / "out"), "--quiet"]
     return args
