@@ -21,6 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.cli import main
+from sim.experiments.design import build_design
+from sim.experiments.estimates import design_points, estimate
 from sim.experiments.experiment import load_experiment
 from sim.experiments.sweep import run_sweep
 
@@ -199,6 +201,20 @@ def test_every_sweep_states_its_runs_disk_and_memory_and_refuses_what_the_machin
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("name", ["futures", "withdrawal_x_conditionality", "hidden_bets", "sensitivity"])
+def test_the_estimate_counts_the_designs_points_without_building_them(name):
+    exp = load_experiment(name)
+    assert design_points(exp) == build_design(exp).points
+    est = estimate(exp.with_replications(3), engine="fast", workers=1)
+    assert est.runs == len(exp.scenarios) * est.design_points * 3 and est.disk_bytes > 0 and est.memory_bytes > 0
+
+
+def test_the_disk_estimate_covers_what_a_sweep_writes(experiment, reference):
+    est = estimate(load_experiment(experiment), engine="fast", workers=1, chunk=2)
+    written = sum(p.stat().st_size for p in reference.rglob("*.parquet"))
+    assert written <= est.disk_bytes <= 3 * written, (written, est.disk_bytes)
+
+
 # ---- kills ----------------------------------------------------------------------------------------
 
 
@@ -288,3 +304,40 @@ def test_a_killed_report_leaves_no_process_behind_and_the_next_report_completes(
     assert not no_process_left(tag), "processes outlived the killed report"
     assert main(["report", str(out), "--workers", "1"]) == 0
     assert main(["verify", str(out)]) == 0
+
+
+# ---- sweep --force -----------------------------------------------------------------------------------
+
+
+def test_sweep_force_replaces_whole_and_a_failure_midway_leaves_the_old_results(experiment, reference, tmp_path,
+                                                                             monkeypatch, capsys):
+    import errno
+
+    from sim.experiments import executors
+
+    out = tmp_path / "out"
+    shutil.copytree(reference, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != ".lock"}
+    assert main(sweep_args(experiment, out, "--replications", "4")) == 2
+    assert "already holds a sweep of 'tiny'" in capsys.readouterr().err
+    real, calls = executors.run_task, []
+
+    def full_after_two(ctx, task):
+        calls.append(task)
+        if len(calls) > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(ctx, task)
+
+    monkeypatch.setattr(executors, "run_task", full_after_two)
+    assert main(sweep_args(experiment, out, "--replications", "4", "--force")) == 1
+    assert "--force" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != ".lock"} == before
+    staging = tmp_path / ".out.replacing"
+    assert len(list((staging / "shards").glob("*.runs.parquet"))) == 2
+    monkeypatch.undo()
+    assert main(sweep_args(experiment, out, "--replications", "4", "--force")) == 0
+    assert not staging.exists()
+    fresh = tmp_path / "fresh"
+    assert main(sweep_args(experiment, fresh, "--replications", "4")) == 0
+    same_files(fresh, out)
+    assert json.loads((out / "manifest.json").read_text())["counts"]["runs"] == 8

@@ -6,7 +6,7 @@ never by building the plan, so that a sweep of a trillion runs is refused in a m
 rather than after filling the memory with its tasks. The figures are measured ones, rounded up
 (``futures.yaml``, fast engine, 10,000 runs: 811 bytes a run in ``runs.parquet``, 9.4 KB a run of
 monthly series in ``timeseries.parquet``, the shards 1.3 times the consolidated files, 620 MB peak
-with one worker; a Parquet file's own bytes about 300 per column, which dominate small shards), so the estimate errs on the side of too much.
+with one worker; a Parquet file's own bytes 300-400 per column, which dominate small shards), so the estimate errs on the side of too much.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ SHARDS_FACTOR = 1.5             # the shards kept beside the consolidated files 
 PROCESS_BYTES = 400 * 2**20     # a worker or the sweep's own process before any run
 BATCH_BYTES_PER_RUN = 40 * 2**10  # a run in the engine's batch with its monthly series, in memory
 TASK_BYTES = 300                # a task of the plan, in the sweep's process
-FILE_BYTES_PER_COLUMN = 300.0  # a Parquet file's (or row group's) own bytes per column: metadata, statistics
+FILE_BYTES_PER_COLUMN = 400.0  # a Parquet file's (or row group's) own bytes per column: metadata, statistics
 MEMORY_HEADROOM = 0.9           # refuse beyond this share of the memory available
 
 
