@@ -45,8 +45,11 @@ def _alarm(signum, frame):
 
 
 def _paths(tree, prefix=()):
-    """Every path (tuple of keys and indices) into a parsed YAML tree."""
+    """Every path (tuple of keys and indices) into a parsed YAML tree, down to 30 levels (a
+    nesting the mutations made is not descended into further)."""
     yield prefix
+    if len(prefix) >= 30:
+        return
     if isinstance(tree, dict):
         for k, v in tree.items():
             yield from _paths(v, (*prefix, k))

@@ -203,12 +203,19 @@ def test_summarize_refuses_a_sweep_being_written(tmp_path, capsys):
 
 @pytest.fixture
 def cheap_report(monkeypatch):
-    """One fan chart topic, no forest of means, no maps: a report in about a second."""
-    from sim.report import figures as F
+    """A report without drawing: what a build writes (a figure, a table, the page), so that what
+    is recorded and removed is tested in the fast loop (test_report draws the real ones)."""
+    import sim.report as report
 
-    monkeypatch.setattr(F, "FAN_TOPICS", tuple(t for t in F.FAN_TOPICS if t[0] == "fan_deals"))
-    monkeypatch.setattr(F, "forest_means", lambda res, out, difference=False: [])
-    monkeypatch.setattr(F, "ally_map_metrics", lambda res: [])
+    def build(res, out, fig_dir, tab_dir, odds_file, command, title, workers):
+        fig_dir.mkdir(parents=True, exist_ok=True)
+        tab_dir.mkdir(parents=True, exist_ok=True)
+        written = {fig_dir / "fan_deals.png", fig_dir / "fan_deals.txt", tab_dir / "outcomes.csv", out / "index.html"}
+        for path in written:
+            path.write_text(f"{title}: {path.name}")
+        return written
+
+    monkeypatch.setattr(report, "_build_in", build)
 
 
 def test_report_keeps_the_users_files_and_removes_only_its_own_stale_ones(scenario, tmp_path, cheap_report):

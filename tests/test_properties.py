@@ -27,8 +27,21 @@ from sim.model.loading import ScenarioError, load_scenario
 from sim.model.scenario import Scenario
 
 COUNTS: Counter = Counter()
-SETTINGS = settings(max_examples=80, deadline=3000, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+# The fast loop: a few dozen examples each, derandomised (the same inputs every run), a deadline
+# per example; about five seconds in all. The slow variants (-m slow) try ten times as many.
+SETTINGS = settings(max_examples=25, deadline=3000, derandomize=True, suppress_health_check=HEALTH)
+MANY = settings(max_examples=250, deadline=3000, derandomize=False, suppress_health_check=HEALTH)
+
+
+def properties(fast: settings = SETTINGS, **strategies):
+    """A property as two tests: the fast loop's, and one with ten times the examples, random
+    ones, marked slow."""
+
+    def make(body):
+        return fast(given(**strategies)(body)), pytest.mark.slow(MANY(given(**strategies)(body)))
+
+    return make
 FOLDER = Path(tempfile.mkdtemp(prefix="deterrence-properties-"))
 
 SECTIONS = {name: list(Scenario.model_fields[name].annotation.model_fields)
@@ -83,11 +96,7 @@ def _load(loader, path: Path, kind: str) -> None:
         COUNTS[f"{kind}: accepted"] += 1
 
 
-@SETTINGS
-@given(changes=st.lists(st.tuples(FIELDS, st.one_of(plausible, values)), max_size=3),
-       top=st.dictionaries(st.sampled_from(["start", "horizon_months", "extends", "events", "signposts", "world",
-                                             "unknown_field"]), st.one_of(plausible, values), max_size=1))
-def test_a_scenario_file_loads_or_is_rejected_cleanly(changes, top):
+def _scenario_file(changes, top):
     tree: dict = {"extends": "status_quo", "name": "prop", "title": "property test"}
     tree.update(top)
     for (section, field), value in changes:
@@ -100,9 +109,7 @@ def test_a_scenario_file_loads_or_is_rejected_cleanly(changes, top):
     _load(load_scenario, _write(text), "scenario")
 
 
-@SETTINGS
-@given(text=st.text(max_size=400))
-def test_any_text_as_a_scenario_file_loads_or_is_rejected_cleanly(text):
+def _any_text(text):
     _load(load_scenario, _write(text), "text")
 
 
@@ -116,12 +123,7 @@ GOOD_DESIGNS = [
 ]
 
 
-@SETTINGS
-@given(design=st.sampled_from(GOOD_DESIGNS), replications=st.integers(1, 5), seed=st.integers(0, 10**6),
-       where=st.sampled_from([None, "replications", "seed", "timeseries_runs", "design.kind", "design.points",
-                              "design.parameters", "design.value", "fixed", "outcomes", "compare", "scenarios"]),
-       value=st.one_of(plausible, values))
-def test_an_experiment_file_loads_or_is_rejected_cleanly(design, replications, seed, where, value):
+def _experiment_file(design, replications, seed, where, value):
     """A valid experiment, and the same with one field given any value."""
     tree = {"name": "prop", "title": "property test", "scenarios": ["status_quo"], "replications": replications,
             "seed": seed, "timeseries_runs": 1, "design": {k: (dict(v) if isinstance(v, dict) else v)
@@ -183,9 +185,7 @@ def argument_lists(draw):
     return args
 
 
-@settings(max_examples=150, deadline=5000, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(argv=argument_lists())
-def test_any_arguments_give_a_result_or_exit_code_2_never_a_traceback(argv):
+def _any_arguments(argv):
     COUNTS["arguments: tried"] += 1
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -198,3 +198,18 @@ def test_any_arguments_give_a_result_or_exit_code_2_never_a_traceback(argv):
     COUNTS[f"arguments: exit {code}"] += 1
     if code == 2:
         assert err.getvalue().strip(), f"exit 2 without a message: {argv}"
+
+
+TOP_FIELDS = ["start", "horizon_months", "extends", "events", "signposts", "world", "unknown_field"]
+test_a_scenario_file_loads_or_is_rejected_cleanly, test_scenario_files_many = properties(
+    changes=st.lists(st.tuples(FIELDS, st.one_of(plausible, values)), max_size=3),
+    top=st.dictionaries(st.sampled_from(TOP_FIELDS), st.one_of(plausible, values), max_size=1))(_scenario_file)
+test_any_text_as_a_scenario_file_loads_or_is_rejected_cleanly, test_texts_many = properties(
+    text=st.text(max_size=400))(_any_text)
+test_an_experiment_file_loads_or_is_rejected_cleanly, test_experiment_files_many = properties(
+    design=st.sampled_from(GOOD_DESIGNS), replications=st.integers(1, 5), seed=st.integers(0, 10**6),
+    where=st.sampled_from([None, "replications", "seed", "timeseries_runs", "design.kind", "design.points",
+                           "design.parameters", "design.value", "fixed", "outcomes", "compare", "scenarios"]),
+    value=st.one_of(plausible, values))(_experiment_file)
+test_any_arguments_give_a_result_or_exit_code_2_never_a_traceback, test_arguments_many = properties(
+    settings(SETTINGS, max_examples=60), argv=argument_lists())(_any_arguments)
