@@ -89,6 +89,8 @@ def test_force_replaces_the_folder_whole_and_a_failed_run_leaves_it_as_it_was(sc
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
     monkeypatch.undo()
 
+    abandoned = tmp_path / ".a.partial-999999999"  # a run killed (SIGKILL) while writing: no such process now
+    abandoned.mkdir()
     assert run(scenario, out, "--force", runs=6) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["runs"] == 6 and not (out / "summary").exists()

@@ -317,6 +317,7 @@ def staged(folder: Path):
     """Yield a fresh sibling folder; on success it replaces ``folder`` whole (see
     :func:`replace_folder`); on any failure it is removed and ``folder`` is left as it was."""
     tmp = staging_for(folder)
+    _remove_abandoned(tmp)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
@@ -325,6 +326,25 @@ def staged(folder: Path):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     replace_folder(tmp, folder)
+
+
+def _remove_abandoned(tmp: Path) -> None:
+    """Remove the staging folders of killed commands (``.NAME.partial-PID`` whose process is gone)."""
+    stem = tmp.name.rsplit("-", 1)[0]
+    for other in tmp.parent.glob(f"{stem}-*"):
+        pid = other.name.rsplit("-", 1)[1]
+        if other.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def replace_folder(new: Path, folder: Path) -> None:

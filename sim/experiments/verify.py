@@ -84,43 +84,50 @@ def run_problems(folder: Path, manifest: dict) -> list[str]:
     problems = []
     runs_path = folder / "runs.parquet"
     if runs_path.is_file():
-        try:
-            runs = pq.read_table(runs_path)
+        try:  # column by column: a sweep of millions of runs is never held whole
+            runs = pq.ParquetFile(runs_path)
+            names = runs.schema_arrow.names
+            column = lambda name: np.asarray(runs.read(columns=[name])[name].to_numpy(zero_copy_only=False))  # noqa: E731
+            status = column("status") if "status" in names else None
         except Exception as err:  # damaged beyond its footer
             return [f"{runs_path}: cannot be read ({type(err).__name__}: {err})"]
+        rows = runs.metadata.num_rows
         counts = manifest.get("counts") or {}
-        status = np.asarray(runs["status"].to_numpy(zero_copy_only=False)) if "status" in runs.column_names else None
-        if isinstance(counts.get("runs"), int) and runs.num_rows != counts["runs"]:
-            problems.append(f"{runs_path}: {runs.num_rows:,} runs, the manifest counts {counts['runs']:,}")
+        if isinstance(counts.get("runs"), int) and rows != counts["runs"]:
+            problems.append(f"{runs_path}: {rows:,} runs, the manifest counts {counts['runs']:,}")
         if status is not None and isinstance(counts.get("failed"), int):
             failed = int((status == "failed").sum())
             if failed != counts["failed"]:
                 problems.append(f"{runs_path}: {failed:,} failed runs, the manifest counts {counts['failed']:,}")
-        units = {name: d.unit for name, d in OUTCOMES.items() if name in runs.column_names}
-        units.update({c: ("months" if c.endswith(".month") else "0/1") for c in runs.column_names
-                      if c.startswith("signpost.")})
-        ok = status == "ok" if status is not None else np.ones(runs.num_rows, bool)
-        values = {name: np.asarray(runs[name].to_numpy(zero_copy_only=False), float)[ok] for name in units}
-        found = invariants.first_violation(values, invariants.series_bounds(units, N_ALLIES))
-        if found is not None:
-            row = int(np.flatnonzero(ok)[found[0]])
-            seed = runs["seed"][row].as_py() if "seed" in runs.column_names else "?"
-            problems.append(f"{runs_path}: run {row} (seed {seed}) breaks an invariant: {found[2]}")
+        units = {name: d.unit for name, d in OUTCOMES.items() if name in names}
+        units.update({c: ("months" if c.endswith(".month") else "0/1") for c in names if c.startswith("signpost.")})
+        ok = status == "ok" if status is not None else np.ones(rows, bool)
+        bounds = invariants.series_bounds(units, N_ALLIES)
+        for name in units:
+            found = invariants.first_violation({name: column(name).astype(float)[ok]}, bounds)
+            if found is not None:
+                row = int(np.flatnonzero(ok)[found[0]])
+                seed = column("seed")[row] if "seed" in names else "?"
+                problems.append(f"{runs_path}: run {row} (seed {seed}) breaks an invariant: {found[2]}")
+                break
     series_path = folder / "timeseries.parquet"
     if series_path.is_file():
         try:
-            table = pq.read_table(series_path)
+            series = pq.ParquetFile(series_path)
+            names = [n for n in SERIES if n in series.schema_arrow.names]
         except Exception as err:
             return [*problems, f"{series_path}: cannot be read ({type(err).__name__}: {err})"]
-        names = [n for n in SERIES if n in table.column_names]
-        values = {n: np.asarray(table[n].to_numpy(zero_copy_only=False), float)[:, None] for n in names}
         bounds = invariants.series_bounds({n: SERIES[n].unit for n in names}, N_ALLIES)
-        found = invariants.first_violation(values, bounds)
-        if found is not None:
-            row = found[0]
-            where = ", ".join(f"{k} {table[k][row].as_py()}" for k in ("scenario", "design_point", "replication", "month")
-                              if k in table.column_names)
-            problems.append(f"{series_path}: row {row} ({where}) breaks an invariant: {found[2]}")
+        for name in names:
+            values = np.asarray(series.read(columns=[name])[name].to_numpy(zero_copy_only=False), float)
+            found = invariants.first_violation({name: values[:, None]}, bounds)
+            if found is not None:
+                row = found[0]
+                keys = [k for k in ("scenario", "design_point", "replication", "month") if k in series.schema_arrow.names]
+                at = series.read(columns=keys).slice(row, 1).to_pylist()[0] if keys else {}
+                where = ", ".join(f"{k} {v}" for k, v in at.items())
+                problems.append(f"{series_path}: row {row} ({where}) breaks an invariant: {found[2]}")
+                break
     return problems
 
 
