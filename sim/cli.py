@@ -210,7 +210,10 @@ def cmd_sweep(args) -> int:
         return 0
     if not out:
         raise BadInput("--out DIR is required (the result folder)")
-    there = claim(out, "sweep", force=args.force, same=("sweep",), allow_unfinished=True)
+    # A resumed sweep writes only its own files: a file of the user's beside them is no reason to
+    # refuse it (--force, which replaces the folder whole, is refused instead)
+    there = claim(out, "sweep", force=args.force, same=("sweep",), allow_unfinished=True,
+                  keeps_foreign=args.resume and not args.force)
     on_disk = _bytes_under(out) if there.kind in ("results", "unfinished") and not args.force else 0
     if not args.quiet:
         print("\n".join(est.lines()), file=sys.stderr)

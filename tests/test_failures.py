@@ -341,3 +341,14 @@ def test_sweep_force_replaces_whole_and_a_failure_midway_leaves_the_old_results(
     assert main(sweep_args(experiment, fresh, "--replications", "4")) == 0
     same_files(fresh, out)
     assert json.loads((out / "manifest.json").read_text())["counts"]["runs"] == 8
+
+
+def test_a_users_file_in_a_sweep_folder_is_kept_on_resume_and_blocks_force(experiment, reference, tmp_path, capsys):
+    out = interrupted_copy(reference, tmp_path / "out")
+    (out / "notes.txt").write_text("mine")
+    assert main(sweep_args(experiment, out, "--resume")) == 0
+    same_files(reference, out)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert main(sweep_args(experiment, out, "--force")) == 2
+    assert "holds files deterrence did not write (notes.txt)" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "mine"

@@ -285,7 +285,7 @@ def claim(folder: Path, command: str, *, force: bool = False, same: tuple[str, .
     check_writable(folder, need_bytes=need_bytes)
     if there.kind in ("absent", "empty"):
         return there
-    own = there.kind == "results" and same is not None and there.command in same
+    own = there.kind in ("results", "unfinished") and same is not None and there.command in same
     if there.foreign and not (keeps_foreign and own):
         shown = ", ".join(there.foreign[:4]) + (f" and {len(there.foreign) - 4} more" if len(there.foreign) > 4 else "")
         raise OutputError(f"{folder} holds files deterrence did not write ({shown}); nothing was written. "
