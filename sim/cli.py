@@ -230,7 +230,11 @@ def cmd_sweep(args) -> int:
     except SweepError as err:
         raise BadInput(str(err)) from None
     except TaskFailed as err:
-        print(f"deterrence sweep: {err}\nthe finished tasks are kept; complete the sweep with: {resume_hint}",
+        from sim.experiments.outputs import os_problem
+
+        cause = err.__cause__
+        what = f"stopped: {os_problem(cause)}" if isinstance(cause, OSError) and cause.errno else str(err)
+        print(f"deterrence sweep: {what}\nthe finished tasks are kept; complete the sweep with: {resume_hint}",
               file=sys.stderr)
         return 1
     except OSError as err:  # the disk filled, or the folder went away, in this process
