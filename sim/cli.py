@@ -7,6 +7,7 @@ folder), with one message per problem and never a traceback; 1 an unexpected fai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -284,15 +285,18 @@ def cmd_summarize(args) -> int:
 def cmd_discover(args) -> int:
     from sim.analysis.discovery import DiscoveryError, discover
     from sim.analysis.where import WhereError
-    from sim.experiments.outputs import claim
+    from sim.experiments.outputs import FolderLock, claim
 
     options = {"boxes": args.boxes, "min_density": args.density} if args.method == "prim" else {"depth": args.depth}
     if (Path(args.folder) / "manifest.json").is_file():
         _source(args.folder, "discover", ["runs.parquet"])
     claim(Path(args.out) if args.out else Path(args.folder) / "discover", "discover", same=("discover",), force=None)
     try:
-        out, cases, found = discover(Path(args.folder), args.where, method=args.method,
-                                     out=Path(args.out) if args.out else None, scenario=args.scenario, **options)
+        folder = Path(args.folder)
+        with FolderLock(folder) if folder.is_dir() else contextlib.nullcontext():  # no sweep --resume meanwhile
+            out, cases, found = discover(Path(args.folder), args.where, method=args.method,
+                                         out=Path(args.out) if args.out else None, scenario=args.scenario,
+                                         **options)
     except WhereError as err:
         raise BadInput(f"--where: {err}") from None
     except DiscoveryError as err:
