@@ -130,13 +130,14 @@ def small_disk(tmp_path):
 
 
 @needs_root
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)], ids=["serial", "process"])
 def test_a_disk_that_fills_mid_sweep_stops_it_cleanly_and_it_resumes_once_space_is_freed(
-        experiment, reference, small_disk, capsys):
+        experiment, reference, small_disk, capsys, workers):
     out = small_disk / "out"
     # --yes: the estimate (rightly) says the disk is too small; the sweep is told to go on.
     assert main(sweep_args(experiment, out)) == 2
     assert "this machine cannot hold the sweep" in capsys.readouterr().err and not out.exists()
-    assert main(sweep_args(experiment, out, "--yes")) == 1
+    assert main([*sweep_args(experiment, out, "--yes"), "--workers", str(workers)]) == 1
     err = capsys.readouterr().err
     assert "the disk is full" in err and "--resume" in err and "Traceback" not in err
     done = len(list((out / "shards").glob("*.runs.parquet")))
