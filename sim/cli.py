@@ -269,7 +269,7 @@ def cmd_summarize(args) -> int:
         _source(folder, "summarize")
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] if args.outcomes else None
     out = folder / "summary"
-    claim(out, "summarize", same=("summarize",), force=None)
+    claim(out, "summarize", same=("summarize",), force=None, flag=None)
     with FolderLock(folder):  # no sweep --resume, report or other summary meanwhile
         try:
             tables = summarize(folder, level=args.level, resamples=args.bootstrap, outcomes=outcomes)
@@ -290,7 +290,8 @@ def cmd_discover(args) -> int:
     options = {"boxes": args.boxes, "min_density": args.density} if args.method == "prim" else {"depth": args.depth}
     if (Path(args.folder) / "manifest.json").is_file():
         _source(args.folder, "discover", ["runs.parquet"])
-    claim(Path(args.out) if args.out else Path(args.folder) / "discover", "discover", same=("discover",), force=None)
+    claim(Path(args.out) if args.out else Path(args.folder) / "discover", "discover", same=("discover",), force=None,
+          flag="--out" if args.out else None)
     try:
         folder = Path(args.folder)
         with FolderLock(folder) if folder.is_dir() else contextlib.nullcontext():  # no sweep --resume meanwhile

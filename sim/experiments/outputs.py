@@ -264,23 +264,28 @@ size_text = _size
 # ---- claiming a folder ---------------------------------------------------------------------------
 
 
-def claim(folder: Path, command: str, *, force: bool = False, same: tuple[str, ...] | None = None,
-          need_bytes: int = 0, flag: str = "--out", allow_unfinished: bool = False,
+def claim(folder: Path, command: str, *, force: bool | None = False, same: tuple[str, ...] | None = None,
+          need_bytes: int = 0, flag: str | None = "--out", allow_unfinished: bool = False,
           keeps_foreign: bool = False) -> Holding:
     """Check that ``command`` may write its results to ``folder`` (see the module docstring).
 
+    ``force``: whether ``--force`` was given (None: the command has no such option).
     ``same``: the commands whose results ``command`` replaces without ``--force`` (by default
     none: re-running into one's own results needs ``--force`` too, unless listed).
+    ``flag``: the option that named the folder (None: the command chose it, as ``DIR/report``).
     ``allow_unfinished``: a sweep's own unfinished folder (``--resume``). ``keeps_foreign``: the
     command writes among files it did not write and removes only its own (a report), so those
     files are no reason to refuse a folder of its own results. Returns what is there."""
     folder = Path(folder)
+    where = f"{flag} {folder}" if flag else str(folder)
+    other = f"choose a new or empty {flag}" if flag else f"move them out of {folder}, or remove it"
     if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{flag} {folder}: exists and is a file, not a folder; choose a folder")
+        raise OutputError(f"{where}: exists and is a file, not a folder; " + (
+            f"choose a new or empty {flag}" if flag else "move it away"))
     holder = in_use(folder) if folder.is_dir() else None
     if holder:
         raise OutputError(f"{folder} is in use: another sweep or command is writing to it ({holder}); wait "
-                          f"for it to finish, or choose another {flag}")
+                          "for it to finish" + (f", or choose another {flag}" if flag else ""))
     there = holding(folder)
     check_writable(folder, need_bytes=need_bytes)
     if there.kind in ("absent", "empty"):
@@ -289,18 +294,18 @@ def claim(folder: Path, command: str, *, force: bool = False, same: tuple[str, .
     if there.foreign and not (keeps_foreign and own):
         shown = ", ".join(there.foreign[:4]) + (f" and {len(there.foreign) - 4} more" if len(there.foreign) > 4 else "")
         raise OutputError(f"{folder} holds files deterrence did not write ({shown}); nothing was written. "
-                          f"Choose a new or empty {flag}" + (", or move those files out and use --force"
-                                                              if there.kind != "foreign" else ""))
+                          + other[0].upper() + other[1:]
+                          + (", or move those files out and use --force" if force is not None and flag
+                             and there.kind != "foreign" else ""))
     if there.kind == "unfinished" and allow_unfinished:
         return there
-    if there.kind == "results" and same is not None and there.command in same:
+    if own:
         return there
     if force:
         return there
-    hint = {"unfinished": "; complete it with 'deterrence sweep EXPERIMENT --out {f} --resume'",
-            "results": ""}.get(there.kind, "")
-    raise OutputError(there.describe(folder) + hint.format(f=folder) + f"; nothing was written. Choose a new or "
-                      f"empty {flag}" + (", or add --force to replace them" if force is not None else ""))
+    hint = "; complete it with 'deterrence sweep EXPERIMENT --out {f} --resume'" if there.kind == "unfinished" else ""
+    raise OutputError(there.describe(folder) + hint.format(f=folder) + "; nothing was written. "
+                      + other[0].upper() + other[1:] + (", or add --force to replace them" if force is not None else ""))
 
 
 # ---- replacing a folder whole ------------------------------------------------------------------------

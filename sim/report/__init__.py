@@ -31,7 +31,7 @@ def build_report(folder: str | Path, odds: str | Path | None = None, workers: in
     folder = Path(folder)
     workers = resolve_workers(workers)
     if folder.is_dir():
-        claim(folder / "report", "report", same=("report",), force=None, keeps_foreign=True)
+        claim(folder / "report", "report", same=("report",), force=None, flag=None, keeps_foreign=True)
     warm_up(workers, [folder])
     res = load_results([folder])
     cmd = f"deterrence report {folder.resolve().name}" + (f" --odds {Path(odds).name}" if odds else "")
