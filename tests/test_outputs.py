@@ -256,3 +256,14 @@ def test_a_report_folder_of_unknown_files_and_a_compare_into_results_are_refused
     assert "holds the results of 'deterrence run'" in capsys.readouterr().err
     assert main(["compare", str(out), other.as_posix(), "--out", str(tmp_path / "cmp"), "--workers", "1"]) == 0
     assert main(["compare", str(out), str(other), "--out", str(tmp_path / "cmp"), "--workers", "1"]) == 0
+
+
+def test_a_mount_point_is_written_in_place_when_empty_and_never_replaced(scenario, tmp_path, monkeypatch, capsys):
+    """--out a mount point (or a folder in a parent the user cannot write): no sibling to stage in."""
+    monkeypatch.setattr(outputs, "can_stage", lambda folder: False)
+    out = tmp_path / "mounted"
+    out.mkdir()
+    assert run(scenario, out) == 0
+    assert json.loads((out / "manifest.json").read_text())["counts"]["runs"] == 4
+    assert run(scenario, out, "--force") == 2
+    assert "cannot be replaced whole (it is a mount point" in capsys.readouterr().err

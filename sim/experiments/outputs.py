@@ -321,6 +321,15 @@ def staging_for(folder: Path, tag: str | None = None) -> Path:
 def staged(folder: Path):
     """Yield a fresh sibling folder; on success it replaces ``folder`` whole (see
     :func:`replace_folder`); on any failure it is removed and ``folder`` is left as it was."""
+    folder = Path(folder)
+    if not can_stage(folder):
+        # A mount point, or a folder whose parent this user cannot write to: written in place
+        # when empty (a failure then leaves no manifest, so nothing claims to be complete).
+        if folder.is_dir() and any(p.name != LOCK for p in folder.iterdir()):
+            raise OutputError(f"{folder} cannot be replaced whole (it is a mount point, or its parent folder "
+                              "is not writable); empty it first, or choose another --out")
+        yield folder
+        return
     tmp = staging_for(folder)
     _remove_abandoned(tmp)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -331,6 +340,12 @@ def staged(folder: Path):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     replace_folder(tmp, folder)
+
+
+def can_stage(folder: Path) -> bool:
+    """Whether new results can be written beside ``folder`` and renamed over it."""
+    folder = Path(folder).resolve()
+    return not os.path.ismount(folder) and os.access(folder.parent, os.W_OK | os.X_OK)
 
 
 def _remove_abandoned(tmp: Path) -> None:

@@ -43,7 +43,7 @@ from sim.experiments.executors import (
     run_task,
 )
 from sim.experiments.experiment import LoadedExperiment
-from sim.experiments.outputs import replace_folder, staging_for
+from sim.experiments.outputs import can_stage, replace_folder, staging_for
 from sim.experiments.plan import (
     DEFAULT_CHUNK,
     FORMAT,
@@ -115,6 +115,9 @@ def run_sweep(exp: LoadedExperiment, out: Path, *, workers: int = 1, executor: s
     """
     out = Path(out).resolve()
     if replace and out.is_dir() and any(p.name != ".lock" for p in out.iterdir()):
+        if not can_stage(out):
+            raise SweepError(f"{out} cannot be replaced whole (it is a mount point, or its parent folder is not "
+                             "writable); empty it first, or choose another --out")
         staging = staging_for(out, "replacing")
         with FolderLock(out):  # nobody writes to the old results while they are replaced
             result = run_sweep(exp, staging, workers=workers, executor=executor, scheduler=scheduler, chunk=chunk,
