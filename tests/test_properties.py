@@ -160,6 +160,11 @@ OPTIONS = {
 }
 
 
+VALID = {"--engine": ["fast", "mesa"], "--executor": ["serial", "process"], "--level": ["0.9", "0.95"],
+         "--method": ["cart"], "--where": ["deals_final >= 8", "probes > 1"], "--outcomes": ["credibility_final"],
+         "--density": ["0.8"], "--odds": [str(Path(__file__).resolve().parents[1] / "experiments" / "odds_example.csv")]}
+
+
 @st.composite
 def argument_lists(draw):
     command = draw(st.sampled_from(sorted(OPTIONS)))
@@ -167,9 +172,10 @@ def argument_lists(draw):
     if command in ("run",):
         args.append(draw(st.sampled_from(["status_quo", "no_such_scenario", ""])))
     elif command == "sweep":
-        args += [draw(st.sampled_from(["futures", "no_such_experiment", "status_quo"])), "--dry-run"]
+        args += [draw(st.sampled_from(["futures", "futures", "hidden_bets", "no_such_experiment", "status_quo"])),
+                 "--dry-run"]
     elif command in ("summarize", "report", "discover", "verify"):
-        names = ["missing", "input.yaml", ""] + (["results"] if command != "report" else [])  # no drawing
+        names = ["missing", "input.yaml", ""] + (["results"] * 4 if command != "report" else [])  # no drawing
         args.append(str(FOLDER / draw(st.sampled_from(names))))
         if command == "discover":
             args += ["--where", draw(words), "--method", "cart", "--out", str(FOLDER / "discover")]
@@ -179,7 +185,7 @@ def argument_lists(draw):
         args += draw(st.lists(words, min_size=1, max_size=2))
     if OPTIONS[command]:
         for option in draw(st.lists(st.sampled_from(OPTIONS[command]), max_size=3)):
-            args += [option, draw(words)]
+            args += [option, draw(st.one_of(st.sampled_from(VALID.get(option, ["1"])), words))]
     if command == "run":  # never any work: a folder below a plain file is refused first
         args += ["--out", str(_write("x", "plain") / "out"), "--quiet"]
     return args
