@@ -39,12 +39,26 @@ _positive_int = _whole_number(1)
 _nonnegative_int = _whole_number(0)
 
 
+def _folder(folder: str | Path) -> Path:
+    """A folder given as an argument: there, or a clear error (a name too long is not a traceback)."""
+    from sim.experiments.outputs import os_problem
+
+    folder = Path(folder)
+    try:
+        os.stat(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        raise BadInput(f"{folder}: no such folder") from None
+    except OSError as err:
+        raise BadInput(f"{folder}: {os_problem(err)}") from None
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: not a folder")
+    return folder
+
+
 def _not_in_use(folder: str | Path) -> Path:
     from sim.experiments.outputs import in_use
 
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise BadInput(f"{folder}: no such folder")
+    folder = _folder(folder)
     holder = in_use(folder)
     if holder:
         raise BadInput(f"{folder} is being written by another sweep or command ({holder}); wait for it to finish")
@@ -125,7 +139,12 @@ def cmd_schema(args) -> int:
     schema["title"] = "deterrence scenario"
     text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if args.out:
-        Path(args.out).write_text(text)
+        from sim.experiments.outputs import os_problem
+
+        try:
+            Path(args.out).write_text(text)
+        except OSError as err:
+            raise BadInput(f"--out {args.out}: {os_problem(err)}") from None
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
@@ -288,7 +307,7 @@ def cmd_discover(args) -> int:
     from sim.experiments.outputs import FolderLock, claim
 
     options = {"boxes": args.boxes, "min_density": args.density} if args.method == "prim" else {"depth": args.depth}
-    if (Path(args.folder) / "manifest.json").is_file():
+    if (_folder(args.folder) / "manifest.json").is_file():
         _source(args.folder, "discover", ["runs.parquet"])
     claim(Path(args.out) if args.out else Path(args.folder) / "discover", "discover", same=("discover",), force=None,
           flag="--out" if args.out else None)
@@ -330,7 +349,7 @@ def _report_errors(fn):
 def cmd_report(args) -> int:
     from sim.report import build_report
 
-    if (Path(args.folder) / "runs.parquet").is_file():
+    if (_folder(args.folder) / "runs.parquet").is_file():
         _source(args.folder, "report")
     out = _report_errors(lambda: build_report(Path(args.folder), odds=args.odds, workers=args.workers))
     print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
@@ -341,7 +360,7 @@ def cmd_compare(args) -> int:
     from sim.report import compare
 
     for folder in args.folders:
-        if (Path(folder) / "runs.parquet").is_file():
+        if (_folder(folder) / "runs.parquet").is_file():
             _source(folder, "compare")
     out = _report_errors(lambda: compare([Path(f) for f in args.folders], Path(args.out), odds=args.odds,
                                          workers=args.workers))
@@ -354,9 +373,7 @@ def cmd_verify(args) -> int:
 
     bad = 0
     for name in args.folders:
-        folder = Path(name)
-        if not folder.is_dir():
-            raise BadInput(f"{folder}: no such folder")
+        folder = _folder(name)
         checked, problems = verify(folder)
         for line in checked:
             print(f"checked {line}")
@@ -571,6 +588,12 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # the disk, not the input: what happened, in the user's words, and no traceback
+        from sim.experiments.outputs import os_problem
+
+        print(f"deterrence {args.command}: stopped: {os_problem(err)}; nothing was left half-written",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,7 +68,8 @@ def test_run_refuses_results_of_another_command_a_users_folder_and_a_folder_in_u
     assert snapshot(out) == first
 
 
-def test_force_replaces_the_folder_whole_and_a_failed_run_leaves_it_as_it_was(scenario, tmp_path, monkeypatch):
+def test_force_replaces_the_folder_whole_and_a_failed_run_leaves_it_as_it_was(scenario, tmp_path, monkeypatch,
+                                                                            capsys):
     out = tmp_path / "a"
     assert run(scenario, out) == 0
     (out / "summary").mkdir()  # a summary of the old results goes with them
@@ -83,8 +84,8 @@ def test_force_replaces_the_folder_whole_and_a_failed_run_leaves_it_as_it_was(sc
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(montecarlo, "run_monte_carlo", broken)
-    with pytest.raises(OSError):
-        run(scenario, out, "--force")
+    assert run(scenario, out, "--force") == 1
+    assert "stopped: the disk is full" in capsys.readouterr().err
     assert snapshot(out) == before, "a failed --force run changed the old results"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
     monkeypatch.undo()
@@ -133,6 +134,10 @@ def test_an_out_below_a_file_or_where_no_folder_can_be_made_is_refused_before_an
     assert f"{plain} is a file, not a folder" in capsys.readouterr().err
     assert run(scenario, plain) == 2
     assert "exists and is a file, not a folder" in capsys.readouterr().err
+    assert run(scenario, tmp_path / ("y" * 300)) == 2
+    assert "the path, or a name in it, is too long" in capsys.readouterr().err
+    assert main(["schema", "--out", str(plain / "schema.json")]) == 2
+    assert "--out" in capsys.readouterr().err
     if Path("/proc/self").is_dir():
         assert run(scenario, Path("/proc/deterrence-out")) == 2
         assert "--out /proc/deterrence-out:" in capsys.readouterr().err

@@ -147,7 +147,8 @@ words = st.one_of(st.sampled_from(["1", "2", "3", "fast", "mesa", "serial", "pro
                                    "deals_final >= 8", "credibility_final"]),
                   st.integers(-10**15, 10**15).map(str), st.floats().map(lambda x: "nan" if math.isnan(x) else repr(x)),
                   st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12),
-                  st.sampled_from(["", "-1", "0", "1", "2", "1e3", "0x10", "true", "--", "-", "status_quo", "futures"]))
+                  st.sampled_from(["", "-1", "0", "1", "2", "1e3", "0x10", "true", "--", "-", "status_quo", "futures",
+                                   "y" * 300, "/proc/x", "a/../../b"]))
 OPTIONS = {
     "run": ["--runs", "--seed", "--engine"],
     "sweep": ["--replications", "--workers", "--chunk", "--engine", "--executor", "--scheduler"],
@@ -157,6 +158,7 @@ OPTIONS = {
     "discover": ["--where", "--boxes", "--density", "--depth", "--scenario"],
     "validate": [],
     "verify": [],
+    "schema": ["--out"],
 }
 
 
@@ -175,12 +177,15 @@ def argument_lists(draw):
         args += [draw(st.sampled_from(["futures", "futures", "hidden_bets", "no_such_experiment", "status_quo"])),
                  "--dry-run"]
     elif command in ("summarize", "report", "discover", "verify"):
-        names = ["missing", "input.yaml", ""] + (["results"] * 4 if command != "report" else [])  # no drawing
+        names = ["missing", "input.yaml", "", "y" * 300] + (["results"] * 4 if command != "report" else [])  # no drawing
         args.append(str(FOLDER / draw(st.sampled_from(names))))
         if command == "discover":
             args += ["--where", draw(words), "--method", "cart", "--out", str(FOLDER / "discover")]
     elif command == "compare":
-        args += [str(FOLDER / "missing"), "--out", str(FOLDER / "input.yaml" / "out")]
+        args += [str(FOLDER / draw(st.sampled_from(["missing", "y" * 300]))), "--out", str(FOLDER / "input.yaml" / "out")]
+    elif command == "schema":  # --out a path of the words' (below a plain file: never written over)
+        args += ["--out", str(_write("x", "plain") / draw(st.sampled_from(["s.json", "y" * 300])))]
+        return args
     elif command == "validate":
         args += draw(st.lists(words, min_size=1, max_size=2))
     if OPTIONS[command]:

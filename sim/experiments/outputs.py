@@ -243,7 +243,8 @@ def os_problem(err: OSError) -> str:
         errno.ENOSPC: "the disk is full; free some space or choose another disk",
         errno.EDQUOT: "the disk quota is exceeded; free some space or choose another disk",
         errno.ENOTDIR: "a part of the path is a file, not a folder",
-        errno.ENAMETOOLONG: "the path is too long",
+        errno.ENAMETOOLONG: "the path, or a name in it, is too long",
+        errno.ELOOP: "the path loops through symbolic links",
         errno.ENOENT: "a part of the path does not exist",
     }.get(err.errno)
     where = f" ({err.filename})" if err.filename else ""
@@ -279,6 +280,12 @@ def claim(folder: Path, command: str, *, force: bool | None = False, same: tuple
     folder = Path(folder)
     where = f"{flag} {folder}" if flag else str(folder)
     other = f"choose a new or empty {flag}" if flag else f"move them out of {folder}, or remove it"
+    try:
+        os.stat(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # a new folder (or one below a file: named by check_writable)
+    except OSError as err:  # a name too long, a loop of links, no permission to look
+        raise OutputError(f"{where}: {os_problem(err)}") from None
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{where}: exists and is a file, not a folder; " + (
             f"choose a new or empty {flag}" if flag else "move it away"))
