@@ -39,6 +39,16 @@ _positive_int = _whole_number(1)
 _nonnegative_int = _whole_number(0)
 
 
+def _read(load, name: str):
+    """A scenario or experiment given by name or path; a path the system cannot read is bad input."""
+    from sim.experiments.outputs import os_problem
+
+    try:
+        return load(name)
+    except OSError as err:
+        raise BadInput(f"{name[:200]}: cannot be read: {os_problem(err)[:300]}") from None
+
+
 def _folder(folder: str | Path) -> Path:
     """A folder given as an argument: there, or a clear error (a name too long is not a traceback)."""
     from sim.experiments.outputs import os_problem
@@ -87,7 +97,7 @@ def cmd_run(args) -> int:
     from sim.experiments.summary import format_summary, summary_rows
     from sim.model.loading import find_scenario, load_scenario, scenario_hash
 
-    scenario = load_scenario(args.scenario)
+    scenario = _read(load_scenario, args.scenario)
     path = find_scenario(args.scenario)
     out = Path(args.out)
     claim(out, "run", force=args.force)
@@ -126,6 +136,11 @@ def cmd_validate(args) -> int:
             bad += 1
             for problem in err.problems:
                 print(problem, file=sys.stderr)
+        except OSError as err:  # a name too long for a path, say
+            from sim.experiments.outputs import os_problem
+
+            bad += 1
+            print(f"{name[:200]}: cannot be read: {os_problem(err)[:300]}", file=sys.stderr)
         else:
             print(f"{name}: ok ({message})")
     return EXIT_BAD_INPUT if bad else 0
@@ -198,7 +213,7 @@ def cmd_sweep(args) -> int:
     from sim.experiments.experiment import describe, load_experiment
     from sim.experiments.sweep import SweepError, TaskFailed, default_engine, run_sweep
 
-    exp = load_experiment(args.experiment)
+    exp = _read(load_experiment, args.experiment)
     if args.replications:
         exp = exp.with_replications(args.replications)
     if args.scheduler and args.executor not in (None, "dask"):

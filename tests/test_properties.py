@@ -172,9 +172,9 @@ def argument_lists(draw):
     command = draw(st.sampled_from(sorted(OPTIONS)))
     args = [command]
     if command in ("run",):
-        args.append(draw(st.sampled_from(["status_quo", "no_such_scenario", ""])))
+        args.append(draw(st.sampled_from(["status_quo", "no_such_scenario", "", "y" * 300])))
     elif command == "sweep":
-        args += [draw(st.sampled_from(["futures", "futures", "hidden_bets", "no_such_experiment", "status_quo"])),
+        args += [draw(st.sampled_from(["futures", "futures", "hidden_bets", "no_such_experiment", "status_quo", "y" * 300])),
                  "--dry-run"]
     elif command in ("summarize", "report", "discover", "verify"):
         names = ["missing", "input.yaml", "", "y" * 300] + (["results"] * 4 if command != "report" else [])  # no drawing
