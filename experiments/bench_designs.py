@@ -11,8 +11,9 @@ scenario further_withdrawals (120 months), about the same number of runs in each
 * replications: no design, ``--runs`` replications;
 * grid: 10 x 10 levels of two parameters, ``--runs`` / 100 replications per point;
 * lhs: ``--runs`` Latin hypercube points of two parameters (a range and a prior), one run each;
-* sobol: N = ``--runs`` / 4 rounded to a power of 2, the same two parameters: N x 4 points, one
-  run each;
+* sobol: N = ``--runs`` / 4 rounded to a power of 2, the same two parameters: N x 5 points
+  (blocks A, B, two AB and AB:chance), one run each;
+* morris: ``--runs`` / 4 trajectories over the same two parameters, 4 points each, one run each;
 * arms: four arms (two parameters, two values each), ``--runs`` / 4 replications per arm;
 * one run: one Mesa run (``run_scenario``), the time ``deterrence run --runs 1`` takes to run it.
 
@@ -62,6 +63,9 @@ def experiment(kind: str, runs: int) -> str:
         n = 2 ** max(0, round(math.log2(max(1, runs / 4))))
         return head + (f"replications: 1\ndesign:\n  kind: sobol\n  points: {n}\n  parameters:\n"
                        f"    {A}: {{low: 0, high: 1}}\n    {C}: prior\n")
+    if kind == "morris":
+        return head + (f"replications: 1\ndesign:\n  kind: morris\n  points: {max(2, runs // 4)}\n  parameters:\n"
+                       f"    {A}: {{low: 0, high: 1}}\n    {C}: prior\n")
     if kind == "arms":
         return head + (f"replications: {max(1, runs // 4)}\ndesign:\n  kind: arms\n  arms:\n"
                        f"    cheap: {{{A}: 0.2}}\n    dear: {{{A}: 0.8}}\n"
@@ -69,7 +73,7 @@ def experiment(kind: str, runs: int) -> str:
     raise ValueError(kind)
 
 
-DESIGNS = ("replications", "grid", "lhs", "sobol", "arms")
+DESIGNS = ("replications", "grid", "lhs", "sobol", "morris", "arms")
 
 
 def sweep(kind: str, runs: int, workers: int, tmp: Path, tag: str) -> dict:

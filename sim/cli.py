@@ -348,6 +348,47 @@ def cmd_discover(args) -> int:
     return 0
 
 
+def cmd_attribute(args) -> int:
+    import time
+
+    from sim.analysis.attribution import (
+        OUTCOMES,
+        AttributionError,
+        check_out,
+        run_attribution,
+        write_attribution,
+    )
+    from sim.model.loading import load_scenario
+    from sim.model.outcomes import OUTCOMES as DEFINED
+
+    outcomes = args.outcomes.split(",") if args.outcomes else list(OUTCOMES)
+    unknown = [o for o in outcomes if o not in DEFINED]
+    if unknown:
+        raise BadInput(f"--outcomes: unknown outcome(s) {', '.join(unknown)}; allowed: {', '.join(DEFINED)}")
+    from sim.experiments.outputs import claim
+
+    claim(Path(args.out), "attribute", same=("attribute",), force=None)  # in use, unwritable, files not its own
+    try:
+        out = check_out(Path(args.out))
+    except AttributionError as err:
+        raise BadInput(str(err)) from None
+    reference = load_scenario(args.reference)
+    futures = [load_scenario(name) for name in args.futures]
+    started = time.monotonic()
+    try:
+        rows = run_attribution(futures, reference, args.replications, args.seed, outcomes)
+        write_attribution(out, rows, {
+            "reference": reference.name, "futures": [f.name for f in futures], "replications": args.replications,
+            "root_seed": args.seed, "outcomes": outcomes, "engine": "fast",
+            "argv": ["deterrence", *sys.argv[1:]] if sys.argv[0].endswith(("deterrence", "__main__.py")) else None})
+    except (AttributionError, ValueError) as err:
+        raise BadInput(str(err)) from None
+    print(f"attributed {len(futures)} future(s) against {reference.name}, {args.replications:,} paired runs each, "
+          f"in {time.monotonic() - started:.0f} s")
+    print(f"wrote {out}/: attribution.md, attribution.csv, attribution.parquet, attribution.png/.pdf, manifest.json")
+    return 0
+
+
 # ---- report and compare (sim.report) ---------------------------------------------------------
 
 
@@ -397,6 +438,63 @@ def cmd_verify(args) -> int:
         print(f"{folder}: " + (f"{len(problems)} problem(s)" if problems else "ok, every file matches its manifest"))
         bad += bool(problems)
     return EXIT_BAD_INPUT if bad else 0
+
+
+# ---- story and explore (sim.analysis.story, sim.explorer) -------------------------------------
+
+
+def cmd_story(args) -> int:
+    from sim.analysis.story import TOPICS, StoryInputError, tell, tell_recorded
+    from sim.analysis.story_figure import FORMATS
+    from sim.model.loading import load_scenario
+
+    topics = None
+    if args.topics:
+        topics = tuple(t.strip() for t in args.topics.split(",") if t.strip())
+        unknown = [t for t in topics if t not in TOPICS]
+        if unknown:
+            raise BadInput(f"--topics: unknown {', '.join(unknown)}; allowed: {', '.join(TOPICS)}")
+    if args.out and Path(args.out).suffix.lower() not in FORMATS:
+        raise BadInput(f"--out {args.out}: the figure is written as {', '.join(FORMATS)}")
+    target = Path(args.target)
+    if target.is_dir():
+        if args.run is None:
+            raise BadInput(f"{target} is a result folder: say which run with --run N (a row of runs.parquet, from 0)")
+        if args.seed is not None:
+            raise BadInput("--seed goes with a scenario; a result folder's run has its own seed (use --run N)")
+        try:
+            story = tell_recorded(target, args.run)
+        except StoryInputError as err:
+            raise BadInput(str(err)) from None
+    else:
+        if args.seed is None:
+            raise BadInput("give the run's seed with --seed S (the 'seed' column of runs.parquet), "
+                           "or a result folder with --run N")
+        if args.run is not None:
+            raise BadInput(f"--run goes with a result folder; {args.target} is not a folder")
+        story = tell(load_scenario(args.target), args.seed)
+    print(story.text(topics))
+    if args.out:
+        print(f"\nwrote {story.save_figure(Path(args.out))}")
+    if story.recorded:
+        differ = story.differences()
+        if differ:
+            print(f"\nthis run differs from the recorded row in {len(differ)} of {len(story.recorded)} outcomes "
+                  f"(the code or data changed since the folder was written?):", file=sys.stderr)
+            for name, (told, recorded) in list(differ.items())[:10]:
+                print(f"  {name}: now {told!r}, recorded {recorded!r}", file=sys.stderr)
+            return 1
+        print(f"\nthe same outcomes as recorded in runs.parquet ({len(story.recorded)} compared, all equal)")
+    return 0
+
+
+def cmd_explore(args) -> int:
+    from sim.explorer.launch import ExplorerUnavailable, serve
+
+    try:
+        return serve(args.scenario, host=args.host, port=args.port, open_browser=not args.no_browser)
+    except ExplorerUnavailable as err:
+        raise BadInput(str(err)) from None
 
 
 # ---- bench (sim.engines.bench) --------------------------------------------------------------------------
@@ -529,6 +627,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", type=_positive_int, default=3, help="cart: depth of the tree (default 3)")
     p.set_defaults(func=cmd_discover)
 
+    p = sub.add_parser("attribute", help="what drives each future's difference from the status quo (paired switch-off)",
+                       description="Each future's ingredients (troop moves, the basing deal, the guarantee policy, "
+                                   "the European programme, trade coercion, exit, threat shocks, its own priors) "
+                                   "switched off one at a time, rerun with the same seeds on the fast engine: each "
+                                   "ingredient's effect with its 95%% interval and the 5-95%% spread across runs, "
+                                   "the total and the interaction. Writes attribution.md/.csv/.parquet, a figure "
+                                   "and manifest.json to --out.")
+    p.add_argument("futures", nargs="*", default=["troops_to_poland", "further_withdrawals", "europe_accelerates",
+                                                  "unconditional_poland"],
+                   help="scenarios to attribute (names or files; default: the brief's futures and unconditional_poland)")
+    p.add_argument("--reference", default="status_quo", help="the scenario differences are taken from (default status_quo)")
+    p.add_argument("--replications", type=_whole_number(2), default=2000, help="paired runs per scenario (default 2000)")
+    p.add_argument("--seed", type=_nonnegative_int, default=20260512, help="root seed (default: futures.yaml's, 20260512)")
+    p.add_argument("--outcomes", help="comma-separated outcomes (default: the futures' headline outcomes)")
+    p.add_argument("--out", required=True, help="output folder: new, empty, or an earlier attribute's (replaced whole)")
+    p.set_defaults(func=cmd_attribute)
+
     # ---- report and compare
     p = sub.add_parser("report", help="figures, tables and an HTML page of a result folder",
                        description="Write DIR/report/: fan charts, forest plots of outcomes and paired "
@@ -557,6 +672,34 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Exit 2 if anything does not match.")
     p.add_argument("folders", nargs="+", help="result folders")
     p.set_defaults(func=cmd_verify)
+
+    # ---- story and explore
+    p = sub.add_parser("story", help="one run told month by month, with each ally's path",
+                       description="Run one run again on the Mesa engine and print its dated log: events "
+                                   "(withdrawals, relocations, guarantees, deals...), the patron's policy, troops "
+                                   "moving, deals asked for, granted, refused and ended, strategy changes, Russia's "
+                                   "probes and incursions with their answers, signposts as they are reached; then "
+                                   "its outcomes. From a result folder (--run N) the outcomes are checked against "
+                                   "the recorded row (exit 1 if they differ).")
+    p.add_argument("target", help="a scenario (file or shipped name) with --seed, or a result folder with --run")
+    p.add_argument("--seed", type=_nonnegative_int, help="the run's seed (the 'seed' column of runs.parquet)")
+    p.add_argument("--run", type=_nonnegative_int, help="a row of the folder's runs.parquet, counting from 0")
+    p.add_argument("--out", help="also draw each ally's monthly path to this file (.png, .svg or .pdf)")
+    p.add_argument("--topics", help="only these kinds of line, comma-separated: "
+                                    "event, policy, troops, deal, strategy, move, signpost")
+    p.set_defaults(func=cmd_story)
+
+    p = sub.add_parser("explore", help="an interactive page to watch the model run (Mesa SolaraViz)",
+                       description="Start a local web page (Mesa's SolaraViz, served offline) to run the model "
+                                   "month by month: a scenario picker, sliders for the main levers, play, step "
+                                   "and reset, the allies as a tile map, the main series, the event log and the "
+                                   "outcomes. Needs the 'explore' extra: pip install -e '.[explore]'.")
+    p.add_argument("scenario", nargs="?", default="troops_to_poland",
+                   help="the scenario shown first (default troops_to_poland)")
+    p.add_argument("--port", type=_whole_number(1), default=8765, help="port on 127.0.0.1 (default 8765)")
+    p.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=cmd_explore)
 
     # ---- bench (sim.engines.bench)
     p = sub.add_parser("bench", help="runs per second and peak memory of the Mesa and fast engines",

@@ -263,8 +263,8 @@ def test_probing_against_host_does_not_rise_with_us_troops(arms):
     "posture and revealed credibility; the larger protection is absorbed, and later falls in "
     "credibility then cut a larger spill-in. Before the calibration moved to the revealed "
     "response the test passed at -0.0034 points, a size that does not matter and failed at "
-    "another root seed. Burden shifting needs troops that arrive during a run, with a minimum "
-    "effect stated (the mechanisms issue's directions with sizes)."))
+    "another root seed. Troops that arrive during a run do show it, at a size that matters: "
+    "tests/test_mechanisms.py::test_burden_shifting_a_host_spends_less_when_us_troops_arrive."))
 def test_burden_shifting_host_spends_less_with_more_us_troops(arms):
     """Poland's mean defence share over 24 months, 20,000 US troops against none."""
     diff = paired(arms("pol_20k").share[:, idx("POL")], arms("pol_0").share[:, idx("POL")])

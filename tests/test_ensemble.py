@@ -118,10 +118,11 @@ def test_aggregates_are_the_records_sums():
     holds, complies = rng.random((R, n)) < 0.2, rng.random((R, n)) < 0.5
     pledge = rng.choice([2.0, 3.5], R)
     groups = {name: np.sort(rng.choice(n, size, replace=False)) for name, size in
-              (("eastern_flank", 9), ("frontline", 4), ("western", 17))}
+              (("eastern_flank", 9), ("frontline", 4), ("western", 17), ("baltic", 3), ("germany", 1))}
     out = np.empty((R, len(AGG)))
     aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, pledge, 2.0 - 1e-9,
-                groups["eastern_flank"], groups["frontline"], groups["western"], out)
+                groups["eastern_flank"], groups["frontline"], groups["western"], groups["baltic"],
+                groups["germany"], out)
     for r in range(R):
         autonomy = (strat[r] == strategy.AUTONOMY).astype(float)
         want = {
@@ -137,6 +138,8 @@ def test_aggregates_are_the_records_sums():
             "accommodation": (strat[r] == strategy.ACCOMMODATION).sum(),
             "at_2pct": (share[r] >= 2.0 - 1e-9).sum(), "at_pledge": (share[r] >= pledge[r] - 1e-9).sum(),
             "usable_compensated": sum(usable[r].tolist()),
+            "credibility_baltic": cred[r][groups["baltic"]].sum(),
+            "credibility_germany": cred[r][groups["germany"]].sum(),
         }
         for name, k in AGG.items():
             assert np.float64(out[r, k]).tobytes() == np.float64(want[name]).tobytes(), (r, name)
@@ -249,6 +252,10 @@ allies:
   procurement_lag_months: {dist: choice, values: [0, 12, 24, 36]}
 beliefs:
   similarity_range_km: {dist: uniform, low: 600, high: 1500}
+world:
+  overrides:
+    LTU: {strategy: deal}
+    HUN: {strategy: accommodation}
 events:
   - {id: deu_to_pol, kind: relocation, month: 2026-05, host: DEU, to: POL, troops: 5000, duration_months: 9, hub_loss: 0.2}
   - {id: ita_quiet, kind: withdrawal, month: 2026-06, host: ITA, troops: {dist: uniform, low: 500, high: 3000}, duration_months: 4, announce: false}
@@ -256,6 +263,13 @@ events:
   - {id: rou_cut, kind: withdrawal, host: ROU, troops: 800, duration_months: 3, hazard: {monthly: 0.05, rises_with: share_with_deal, slope: 0.5}}
   - {id: ltu_to_pol, kind: relocation, host: LTU, to: POL, troops: 600, duration_months: 6, hazard: {monthly: 0.1, rises_with: deterrence_failures, slope: 0.3, after: 2026-08}}
   - {id: halt, kind: halt_deployment, month: 2026-07, host: DEU, troops: 500}
+  - {id: reinforce, kind: deployment, month: 2026-10, host: LTU, troops: {dist: uniform, low: 1000, high: 3000}, duration_months: 4}
+  - {id: quiet_reinforce, kind: deployment, hazard: {monthly: 0.03}, host: ROU, troops: 800, announce: false}
+  - {id: bgr_unpaid, kind: withdrawal, host: BGR, troops: 20, duration_months: 2, hazard: {monthly: 0.0, rises_with: host_not_paying, slope: 0.2}}
+  - {id: ltu_offer, kind: basing_deal, host: LTU, price: 0.2, troops: 300, hazard: {monthly: 0.0, rises_with: host_seeks_deal, slope: 0.4}}
+  - {id: eu_more, kind: eu_budget, multiplier: 3.0, hazard: {monthly: 0.01, rises_with: autonomy_share, slope: 0.5}}
+  - {id: backed_down, kind: crisis, month: 2026-08, host: EST, us_answers: false}
+  - {id: stood_firm, kind: crisis, hazard: {monthly: 0.05}, host: POL, us_answers: true, europe_answers: true}
   - {id: priced, kind: guarantee, month: 2026-06, conditional: true, threshold: {dist: uniform, low: 2.0, high: 3.5}, strictness: 0.6}
   - {id: baltic_pledge, kind: guarantee, month: 2026-09, conditional: false, hosts: [EST, LVA, LTU]}
   - {id: all_pledge, kind: guarantee, month: 2027-03, conditional: false}

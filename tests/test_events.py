@@ -169,7 +169,9 @@ def test_deals_are_sought_granted_and_ended_by_the_strategy():
     assert deals.seeks_deal(strategy.DEAL, False) and not deals.seeks_deal(strategy.DEAL, True)
     assert deals.granted(0.2, 0.3) and not deals.granted(0.4, 0.3)
     assert deals.ends_deal(strategy.AUTONOMY, True) and not deals.ends_deal(strategy.DEAL, True)
-    assert deals.price_burden(0.5, 3.0, 3.0) == pytest.approx(5.0)  # at the ceiling: the minimum room
+    # the price as a share of the effort under the deal: a fifth of a 1.3% effort, bounded by 1
+    assert deals.price_burden(0.325, 1.3) == pytest.approx(0.2)
+    assert deals.price_burden(0.3, 0.0) == 1.0 and deals.price_burden(0.0, 2.0) == 0.0
 
 
 def test_troop_tranches_and_answers_to_russia_signal_by_their_sign():
@@ -182,3 +184,51 @@ def test_troop_tranches_and_answers_to_russia_signal_by_their_sign():
                                                                np.array([False, False, False]))
     assert probe.tolist() == [True, False, False] and unanswered.tolist() == [True, False, False]
     assert incursion.tolist() == [False, True, True] and failure.tolist() == [False, True, False]
+
+
+def test_a_crisis_signals_as_an_answered_or_unanswered_probe():
+    """A crisis over an ally is read as Russia's probe of it is: the US's and Europe's answers."""
+    state = ThreeAllies()
+    backed = events.EFFECTS["crisis"](values(host="LTU", us_answers=False, europe_answers=False), P, state)
+    firm = events.EFFECTS["crisis"](values(host="LTU", us_answers=True, europe_answers=True), P, state)
+    assert signals(backed) == signals(russia.answer_signals(2, False, False, P))
+    assert signals(firm) == signals(russia.answer_signals(2, True, True, P))
+    assert ("us_failed", 2, 4.0) in signals(backed) and ("ru_failed", 2, 4.0) in signals(backed)
+    assert ("us_honoured", 2, 4.0) in signals(firm) and ("eu_honoured", 2, 4.0) in signals(firm)
+
+
+def test_a_deployment_orders_troops_from_home_and_signals_when_announced():
+    state = ThreeAllies()
+    out = events.EFFECTS["deployment"](values(host="POL", troops=2000.0, duration_months=4, announce=True), P, state)
+    assert signals(out) == [("us_honoured", 1, 4.0), ("ru_honoured", 1, 4.0)]  # 2000/1000 x w_pledge 2
+    [order] = [e for e in out if isinstance(e, Order)]
+    assert (order.host, order.dest, order.troops, order.months) == (None, 1, 2000.0, 4)
+    quiet = events.EFFECTS["deployment"](values(host="POL", troops=2000.0, duration_months=4, announce=False), P, state)
+    assert signals(quiet) == []
+
+
+def test_host_hazards_read_the_hosts_decisions_and_autonomy_the_alliances():
+    """A host that does not pay (below the threshold, no deal) or offers a deal (the deal
+    strategy) raises its event's hazard; so does the GDP share of allies pursuing autonomy."""
+    state = ThreeAllies(threshold=np.array([2.0, 3.5, 3.5]), holds_deal=np.array([False, False, True]),
+                        strategy=np.array([strategy.COLLECTIVE, strategy.DEAL, strategy.COLLECTIVE]),
+                        autonomy_gdp_share=0.25)
+    # DEU 1.5 < 2.0 without a deal; POL 4.0 pays; LTU 3.0 < 3.5 but holds a deal
+    assert [float(events.hazard_level("host_not_paying", state, 5, h)) for h in range(3)] == [1.0, 0.0, 0.0]
+    assert [float(events.hazard_level("host_seeks_deal", state, 5, h)) for h in range(3)] == [0.0, 1.0, 0.0]
+    assert events.hazard_level("autonomy_share", state, 5) == 0.25
+
+
+def test_a_host_hazard_on_an_event_without_a_host_is_refused(tmp_path):
+    from sim.model.loading import ScenarioError, load_scenario
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("""
+name: bad
+title: bad
+events:
+  - {id: eu, kind: eu_budget, multiplier: 2.0, hazard: {monthly: 0.0, rises_with: host_not_paying, slope: 0.1}}
+""")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert any("reads the event's host" in str(p) for p in err.value.problems)

@@ -3,6 +3,7 @@ file and line, and designs have the layout and values they promise."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,7 @@ def test_shipped_experiments_load_with_the_designs_they_describe():
                              "russia_reads_signal", "russia_reads_opportunity")
     assert set(design.seed_points) == {0}  # arms are paired: same seeds
     assert design.fixed(0, 1) == {"events.germany_withdrawal.hub_loss": 0.137}
-    assert design.fixed(0, 3) == {"pillar.initial_enabler_dependence": 0.0, "pillar.min_enabler_dependence": 0.0}
+    assert design.fixed(0, 3) == {"pillar.initial_enabler_dependence": 0.2, "pillar.min_enabler_dependence": 0.2}
     assert [(c.a, c.b) for c in bets.spec.compare] == [
         ("hub_lost", "hub_kept"), ("enablers_dependent", "enablers_sovereign"),
         ("russia_reads_opportunity", "russia_reads_signal")]
@@ -75,6 +76,18 @@ def test_shipped_experiments_load_with_the_designs_they_describe():
     sens = load_experiment("sensitivity")
     priors = judgement_parameters(sens.scenarios[0])
     assert list(sens.varied) == [n for n, p in priors.items() if not p.is_fixed]
+
+
+@pytest.mark.parametrize(("name", "per_point"), [("sensitivity", 3), ("screening", 2)])
+def test_the_sensitivity_experiments_say_how_many_priors_and_runs_they_have(name, per_point):
+    """Their comments count the priors and the runs; a change of the model's priors must update them."""
+    exp = load_experiment(name)
+    comment = " ".join(line.lstrip("# ") for line in exp.path.read_text().splitlines() if line.startswith("#"))
+    priors = int(re.search(r"the (\d+) priors of", comment).group(1))
+    points, runs = re.search(r"(\d+) x (?:\(\d+ \+ \d\)|\d+) = ([\d,]+) runs", comment).groups()
+    assert priors == len(exp.varied), f"{name}.yaml says {priors} priors, it has {len(exp.varied)}"
+    assert int(points) == exp.spec.design.points
+    assert int(runs.replace(",", "")) == exp.spec.design.points * (len(exp.varied) + per_point)
 
 
 def test_replications_can_be_overridden():
@@ -112,6 +125,11 @@ def test_a_misspelt_parameter_gets_a_suggestion(folder):
     ("design:\n  kind: sobol\n  points: 100\n  all_priors: true\n", 8,
      "a Sobol design needs a power of 2 base points (balance), got 100; e.g. 128"),
     ("design:\n  kind: lhs\n  parameters: {patron.attention: prior}\n", 7, "needs 'points'"),
+    ("design:\n  kind: morris\n  points: 4\n  levels: 5\n  all_priors: true\n", 9,
+     "Morris levels must be an even number (the step is levels / (2 (levels - 1))), got 5; e.g. 6"),
+    ("design:\n  kind: morris\n  points: 1\n  all_priors: true\n", 8, "a Morris design needs at least 2 trajectories"),
+    ("design:\n  kind: lhs\n  points: 4\n  levels: 4\n  all_priors: true\n", 9,
+     "a 'lhs' design does not take 'levels'"),
     ("design:\n  kind: none\n  points: 4\n", 8, "a 'none' design does not take 'points'"),
     ("design:\n  kind: arms\n", 7, "an 'arms' design needs 'arms'"),
     ("design:\n  kind: lhs\n  points: 8\n  parameters: {patron.exit_will_penalty: prior}\n", 9,
@@ -233,20 +251,33 @@ def test_latin_hypercube_has_one_point_in_each_stratum_and_is_reproducible(folde
     assert np.array_equal(design_of(folder, text).values[0], x)
 
 
-def test_sobol_design_is_laid_out_as_blocks_a_b_and_ab(folder):
+def test_sobol_design_is_laid_out_as_blocks_a_b_ab_and_chance(folder):
     d = design_of(folder, "design:\n  kind: sobol\n  points: 8\n  parameters:\n"
                           "    patron.attention: {low: 0, high: 1}\n    patron.deal_price: {low: 0, high: 1}\n"
                           "    allies.max_ramp: prior\n")
     n, k = 8, 3
     x = d.values[0]
-    assert d.points == n * (k + 2) and d.sobol_n == n
+    assert d.points == n * (k + 3) and d.sobol_n == n
     assert d.labels[:n] == ("A",) * n and d.labels[n:2 * n] == ("B",) * n
-    assert d.labels[2 * n:3 * n] == ("AB:patron.attention",) * n
+    assert d.labels[2 * n:3 * n] == ("AB:patron.attention",) * n and d.labels[-n:] == ("AB:chance",) * n
     a, b = x[:n], x[n:2 * n]
+    base, seeds = np.arange(n), d.seed_points
     for i in range(k):
         ab = x[(2 + i) * n:(3 + i) * n]
         assert np.array_equal(ab[:, i], b[:, i])
         assert np.array_equal(np.delete(ab, i, axis=1), np.delete(a, i, axis=1))
+        assert np.array_equal(seeds[(2 + i) * n:(3 + i) * n], base)  # A's chance: only parameter i differs
+    assert np.array_equal(x[-n:], a)  # AB:chance: A's parameters ...
+    assert np.array_equal(seeds[-n:], seeds[n:2 * n]) and np.array_equal(seeds[n:2 * n], n + base)  # ... B's chance
+    assert np.array_equal(seeds[:n], base)
+
+
+def test_designs_other_than_sobol_keep_their_seed_points(folder):
+    grid = design_of(folder, "design:\n  kind: grid\n  parameters:\n    patron.attention: {values: [0.6, 0.9]}\n")
+    lhs = design_of(folder, "design: {kind: lhs, points: 5, parameters: {patron.attention: prior}}\n")
+    arms = design_of(folder, "design: {kind: arms, arms: {a: {patron.attention: 0.6}, b: {patron.attention: 0.9}}}\n")
+    assert grid.seed_points.tolist() == [0, 1] and lhs.seed_points.tolist() == [0, 1, 2, 3, 4]
+    assert arms.seed_points.tolist() == [0, 0]
 
 
 def test_prior_mapped_values_follow_each_scenarios_own_prior(folder):

@@ -193,6 +193,9 @@ def test_a_sobol_sweep_recovers_the_indices_of_a_known_function(linear_engine, t
         assert r["total_low"] - 1e-9 <= value <= r["total_high"] + 1e-9, r
         assert r["base_points"] == 256 and r["dropped"] == 0
         assert rows[("cohesion_final", name)]["total_order"] == 0.0  # constant: no variance to share
+    chance = rows[("deals_final", "chance")]  # the toy engine ignores its seed: chance explains nothing
+    assert chance["total_order"] == 0.0 and chance["first_order"] == 0.0 and chance["above_chance"] is None
+    assert rows[("deals_final", "patron.deal_price")]["above_chance"] is True
     pooled = {r["outcome"]: r for r in tables["scenarios"].to_pylist()}
     assert pooled["deals_final"]["n"] == 512  # blocks A and B
     assert abs(pooled["deals_final"]["mean"] - 1.5) < 0.02

@@ -5,18 +5,27 @@
 
 * ``cells``: per scenario and design point: runs, failed runs, mean with a Student-t confidence
   interval, standard deviation, quantiles (5, 25, 50, 75, 95%), and for 0/1 outcomes the
-  probability with a Wilson interval. Left out for a Latin hypercube or Sobol design with one
-  replication per point (a cell of one run has no interval).
+  probability with a Wilson interval. Left out for a Latin hypercube, Sobol or Morris design with
+  one replication per point (a cell of one run has no interval).
 * ``scenarios``: the same, pooled over the design points of a Latin hypercube or Sobol design
   (Sobol: blocks A and B), i.e. the uncertainty of the priors propagated to the outcomes.
 * ``differences``: each ``compare`` pair a - b, paired by replication (same seeds): the mean
-  difference with a Student-t interval on the paired differences, per design point (or pooled
-  over a Latin hypercube or Sobol design), and per scenario for arms.
-* ``sobol``: first-order and total Sobol indices (``scipy.stats.sobol_indices``, Saltelli 2010)
-  of each outcome for each scenario and parameter, with BCa bootstrap intervals over the base
-  points (``scipy.stats.bootstrap``, seeded from the experiment's root seed, so the summary is
-  reproducible). A design point's value is the mean of its replications; base points where a
-  run failed or the outcome is undefined (NaN) are left out, and counted.
+  difference with a Student-t interval on the paired differences and the 5-95% spread of the
+  differences across runs, per design point (or pooled over a Latin hypercube, Sobol or Morris
+  design), and per scenario for arms.
+* ``sobol``: first-order (Saltelli 2010) and total (Jansen 1999) Sobol indices
+  (:mod:`sim.analysis.sensitivity`) of each outcome for each scenario and parameter, and of
+  ``chance``, the seed as a pseudo-parameter; BCa bootstrap intervals over the base points
+  (``scipy.stats.bootstrap``, seeded from the experiment's root seed, so the summary is
+  reproducible). ``above_chance``: the total index's interval lies above chance's. A design
+  point's value is the mean of its replications; base points where a run failed or the outcome
+  is undefined (NaN) are left out, and counted.
+* ``morris``: Morris elementary effects (mu, mu*, sigma, with a bootstrap interval of mu*) of
+  each outcome for each scenario, parameter and chance; ``above_chance`` as for Sobol, on mu*.
+
+* ``who_pays`` and ``who_pays_claims``: for each ``compare`` pair of scenarios whose monthly
+  series were kept, each group's loss of credibility by horizon and the brief's who-pays claims
+  with their intervals and verdicts (:mod:`sim.analysis.whopays`).
 
 Runs that failed are counted in every table (``failed``) and left out of the estimates; an
 outcome that is NaN by definition (no deal, no first month) is left out of ``n``.
@@ -35,6 +44,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from scipy import stats
 
+from sim.analysis import whopays
+from sim.analysis.sensitivity import above, elementary_effects, morris, saltelli_jansen, sobol
+from sim.experiments.design import CHANCE
 from sim.experiments.results import atomic_write_table, sha256, write_manifest
 from sim.experiments.summary import wilson_interval
 from sim.model.outcomes import MAIN_OUTCOMES, OUTCOMES
@@ -43,6 +55,7 @@ LEVEL = 0.95
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 BOOTSTRAP = 999
 SUMMARY_STREAM = 0x73756D6D  # "summ": the bootstrap's numbers, apart from every run's
+saltelli = saltelli_jansen    # the name of 0.1.0
 
 
 class SummaryError(Exception):
@@ -88,7 +101,9 @@ def wilson(successes: np.ndarray, n: np.ndarray, level: float = LEVEL) -> tuple[
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> dict[str, float]:
-    """Mean of a - b over the pairs where both are defined, with a Student-t interval."""
+    """Mean of a - b over the pairs where both are defined, with a Student-t interval (the
+    precision of the mean), beside the spread of the differences across runs (5th and 95th
+    percentiles: how much a single run's difference varies, which no number of runs shrinks)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     both = ~(np.isnan(a) | np.isnan(b))
     d = describe((a - b)[None, :], level)
@@ -97,61 +112,8 @@ def paired_difference(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> dic
         mean_a = float(np.mean(a[both])) if both.any() else np.nan
         mean_b = float(np.mean(b[both])) if both.any() else np.nan
     return {"n_pairs": int(both.sum()), "mean_a": mean_a, "mean_b": mean_b, "difference": float(d["mean"][0]),
-            "sd": float(d["sd"][0]), "ci_low": float(d["ci_low"][0]), "ci_high": float(d["ci_high"][0])}
-
-
-def sobol(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, *, level: float = LEVEL,
-          resamples: int = BOOTSTRAP, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
-    """First-order and total Sobol indices from the values at blocks A (n), B (n) and AB (d, n).
-
-    Point estimates by ``scipy.stats.sobol_indices`` (Saltelli 2010); it takes n a power of 2,
-    so when runs were dropped the same estimator is computed here (:func:`saltelli`). Intervals:
-    a BCa bootstrap over the n base points (A, B and every AB_i resampled together), seeded.
-    """
-    f_a, f_b, f_ab = (np.asarray(v, dtype=float) for v in (f_a, f_b, f_ab))
-    d, n = f_ab.shape
-    if n >= 2 and n & (n - 1) == 0:
-        res = stats.sobol_indices(func={"f_A": f_a[None], "f_B": f_b[None], "f_AB": f_ab[:, None]}, n=n)
-        first, total = np.atleast_1d(res.first_order), np.atleast_1d(res.total_order)
-    else:
-        first, total = saltelli(f_a, f_b, f_ab)
-    low = high = np.full(2 * d, np.nan)
-    if resamples > 0:
-
-        def statistic(idx: np.ndarray, axis: int = -1) -> np.ndarray:
-            s, st = saltelli(f_a[idx], f_b[idx], f_ab[:, idx])
-            return np.concatenate([s, st], axis=0)
-
-        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-            # A constant outcome has no variance to share out: degenerate, NaN intervals.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            boot = stats.bootstrap((np.arange(n),), statistic, n_resamples=resamples, confidence_level=level,
-                                   method="BCa", vectorized=True, batch=100,
-                                   rng=rng if rng is not None else np.random.default_rng(0))
-        low, high = np.asarray(boot.confidence_interval.low), np.asarray(boot.confidence_interval.high)
-        # Every resample gave the same index (a parameter with no effect at all): that is its interval.
-        dist = np.asarray(boot.bootstrap_distribution)
-        flat = np.ptp(dist, axis=-1) == 0
-        low, high = np.where(flat, dist[:, 0], low), np.where(flat, dist[:, 0], high)
-    return {"first_order": first, "first_low": low[:d], "first_high": high[:d],
-            "total_order": total, "total_low": low[d:], "total_high": high[d:]}
-
-
-def saltelli(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Saltelli (2010) first-order and total indices, as ``scipy.stats.sobol_indices`` computes
-    them (outputs centred on the mean of A and B; variance of A and B); any leading batch axes.
-
-    ``f_a``, ``f_b``: (..., n); ``f_ab``: (d, ..., n). Returns two arrays (d, ...).
-    """
-    both = np.concatenate([f_a, f_b], axis=-1)
-    mean = both.mean(axis=-1, keepdims=True)
-    var = both.var(axis=-1)
-    a, b, ab = f_a - mean, f_b - mean, f_ab - mean
-    with np.errstate(invalid="ignore", divide="ignore"):
-        first = np.mean(b * (ab - a), axis=-1) / var
-        total = 0.5 * np.mean((a - ab) ** 2, axis=-1) / var
-    # As scipy: no variance means no index.
-    return np.where(np.isfinite(first), first, 0.0), np.where(np.isfinite(total), total, 0.0)
+            "sd": float(d["sd"][0]), "ci_low": float(d["ci_low"][0]), "ci_high": float(d["ci_high"][0]),
+            "p05": float(d["p05"][0]), "p95": float(d["p95"][0])}
 
 
 def is_binary(outcome: str) -> bool:
@@ -259,8 +221,8 @@ def summarize(folder: Path, *, level: float = LEVEL, resamples: int = BOOTSTRAP,
     if unknown:
         raise SummaryError(f"outcome(s) not in this sweep: {', '.join(unknown)}; kept: {', '.join(sw.outcomes)}")
     S, P, _ = sw.shape
-    per_cell = sw.kind not in ("lhs", "sobol") or sw.replications > 1
-    cells, pooled, diffs, sob = [], [], [], []
+    per_cell = sw.kind not in ("lhs", "sobol", "morris") or sw.replications > 1
+    cells, pooled, diffs, sob, mor = [], [], [], [], []
     for j, outcome in enumerate(names):
         x = sw.values(outcome)
         binary = is_binary(outcome)
@@ -281,7 +243,15 @@ def summarize(folder: Path, *, level: float = LEVEL, resamples: int = BOOTSTRAP,
         diffs += _differences(sw, x, base, level)
         if sw.kind == "sobol":
             sob += _sobol_rows(sw, x, base, j, level, resamples)
-    tables = {"cells": _table(cells), "scenarios": _table(pooled), "differences": _table(diffs), "sobol": _table(sob)}
+        if sw.kind == "morris":
+            mor += _morris_rows(sw, x, base, j, level, resamples)
+    tables = {"cells": _table(cells), "scenarios": _table(pooled), "differences": _table(diffs),
+              "sobol": _table(sob), "morris": _table(mor)}
+    if sw.points == 1 and not outcomes:
+        pairs = [(c["a"], c["b"]) for c in sw.experiment.get("compare", [])
+                 if c["a"] in sw.scenarios and c["b"] in sw.scenarios]
+        groups, claims = whopays.tables(folder, pairs)
+        tables["who_pays"], tables["who_pays_claims"] = _table(groups), _table(claims)
     return {k: v for k, v in tables.items() if v.num_rows}
 
 
@@ -298,7 +268,8 @@ def _differences(sw: Sweep, x: np.ndarray, base: dict, level: float) -> list[dic
                 rows.append({**head, "scenario": scenario, "design_point": None, **base, **d})
             continue
         sa, sb = sw.scenarios.index(a), sw.scenarios.index(b)
-        if sw.kind in ("lhs", "sobol"):
+        if sw.kind in ("lhs", "sobol", "morris"):
+            # Pooled over the design (Morris: every point of every trajectory).
             pts = sw.pooled_points()
             d = paired_difference(x[sa, pts].ravel(), x[sb, pts].ravel(), level)
             rows.append({**head, "scenario": None, "design_point": None, **base, **d})
@@ -309,26 +280,77 @@ def _differences(sw: Sweep, x: np.ndarray, base: dict, level: float) -> list[dic
     return rows
 
 
-def _sobol_rows(sw: Sweep, x: np.ndarray, base: dict, j: int, level: float, resamples: int) -> list[dict]:
-    n, d = sw.sobol_n, len(sw.parameters)
-    rows = []
+def _point_values(x: np.ndarray) -> np.ndarray:
+    """(scenarios, points): a design point's value is the mean of its replications."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a point whose runs all failed: NaN, dropped below
-        y = np.nanmean(x, axis=2)  # (scenarios, points): a point's value is its replications' mean
+        warnings.simplefilter("ignore", RuntimeWarning)  # a point whose runs all failed: NaN, dropped later
+        return np.nanmean(x, axis=2)
+
+
+def _bootstrap_rng(sw: Sweep, s: int, j: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(sw.manifest["seed_scheme"]["root_seed"],
+                                                        spawn_key=(SUMMARY_STREAM, s, j)))
+
+
+def _sobol_rows(sw: Sweep, x: np.ndarray, base: dict, j: int, level: float, resamples: int) -> list[dict]:
+    """One row per parameter and one for chance, whose AB block is last."""
+    n, d = sw.sobol_n, len(sw.parameters)
+    factors = [*sw.parameters, CHANCE]
+    if sw.points != n * (d + 3):
+        raise SummaryError(f"{sw.folder}: a Sobol sweep of {n} base points and {d} parameters has "
+                           f"{n * (d + 3):,} design points (A, B, one AB block per parameter and one for "
+                           f"chance), this one {sw.points:,}: made by an older version; run it again")
+    y = _point_values(x)
+    rows = []
     for s, scenario in enumerate(sw.scenarios):
-        f_a, f_b, f_ab = y[s, :n], y[s, n:2 * n], y[s, 2 * n:].reshape(d, n)
+        f_a, f_b, f_ab = y[s, :n], y[s, n:2 * n], y[s, 2 * n:].reshape(d + 1, n)
         ok = np.isfinite(f_a) & np.isfinite(f_b) & np.isfinite(f_ab).all(axis=0)
         used = int(ok.sum())
         if used < 8:
-            res = {k: np.full(d, np.nan) for k in ("first_order", "first_low", "first_high",
-                                                    "total_order", "total_low", "total_high")}
+            res = {k: np.full(d + 1, np.nan) for k in ("first_order", "first_low", "first_high",
+                                                        "total_order", "total_low", "total_high")}
         else:
-            rng = np.random.default_rng(np.random.SeedSequence(sw.manifest["seed_scheme"]["root_seed"],
-                                                               spawn_key=(SUMMARY_STREAM, s, j)))
-            res = sobol(f_a[ok], f_b[ok], f_ab[:, ok], level=level, resamples=resamples, rng=rng)
-        for i, parameter in enumerate(sw.parameters):
+            res = sobol(f_a[ok], f_b[ok], f_ab[:, ok], level=level, resamples=resamples,
+                        rng=_bootstrap_rng(sw, s, j))
+        above_chance = above(res["total_low"], res["total_high"][d])
+        for i, parameter in enumerate(factors):
             rows.append({"scenario": scenario, **base, "parameter": parameter,
-                         **{k: float(v[i]) for k, v in res.items()}, "base_points": used, "dropped": n - used})
+                         **{k: float(v[i]) for k, v in res.items()},
+                         "above_chance": bool(above_chance[i]) if i < d else None,
+                         "base_points": used, "dropped": n - used})
+    return rows
+
+
+def _morris_rows(sw: Sweep, x: np.ndarray, base: dict, j: int, level: float, resamples: int) -> list[dict]:
+    """One row per parameter and one for chance (the trajectory's change of seed)."""
+    d = len(sw.parameters)
+    factors = [*sw.parameters, CHANCE]
+    r = sw.points // (d + 2)
+    moved = np.array([factors.index(sw.label(p).split(":", 1)[1]) if not sw.label(p).endswith(":start") else -1
+                      for p in range(sw.points)]).reshape(r, d + 2)
+    levels = int(sw.experiment["design"].get("levels") or 4)
+    y = _point_values(x)
+    rows = []
+    for s, scenario in enumerate(sw.scenarios):
+        values = np.stack([sw.design[name].to_numpy()[s * sw.points:(s + 1) * sw.points] for name in sw.parameters]
+                          + [np.arange(sw.points, dtype=float)], axis=1).reshape(r, d + 2, d + 1)
+        # A parameter's direction is that of its value (the map from grid to value increases);
+        # chance's move has no direction: counted as up (its column is the point's index).
+        step = np.diff(values, axis=1)
+        direction = np.ones((r, d + 2))
+        direction[:, 1:] = np.sign(np.take_along_axis(step, moved[:, 1:, None], axis=2)[:, :, 0])
+        yt = y[s].reshape(r, d + 2)
+        ok = np.isfinite(yt).all(axis=1)
+        used = int(ok.sum())
+        ee = elementary_effects(yt[ok], moved[ok], direction[ok], d + 1, levels)
+        res = morris(ee, level=level, resamples=resamples, rng=_bootstrap_rng(sw, s, j)) if used >= 2 else \
+            {k: np.full(d + 1, np.nan) for k in ("mu", "mu_star", "mu_star_low", "mu_star_high", "sigma")}
+        above_chance = above(res["mu_star_low"], res["mu_star_high"][d])
+        for i, parameter in enumerate(factors):
+            rows.append({"scenario": scenario, **base, "parameter": parameter,
+                         **{k: float(v[i]) for k, v in res.items()},
+                         "above_chance": bool(above_chance[i]) if i < d else None,
+                         "trajectories": used, "dropped": r - used})
     return rows
 
 
@@ -411,15 +433,31 @@ def format_summary(folder: Path, tables: dict[str, pa.Table], level: float = LEV
                     lines.append(f"    {o:<36} {_num(r['difference'], signed=True)} "
                                  f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]  n={r['n_pairs']}")
     if "sobol" in tables:
-        lines.append(f"\nSobol indices: largest total index per outcome (first-order, total [{pct}% bootstrap])")
-        rows = tables["sobol"].to_pylist()
-        for key in dict.fromkeys((r["scenario"], r["outcome"]) for r in rows):
-            group = sorted((r for r in rows if (r["scenario"], r["outcome"]) == key),
-                           key=lambda r: -np.nan_to_num(r["total_order"], nan=-1))
-            top = ", ".join(f"{r['parameter']} {_num(r['first_order'])}/{_num(r['total_order'])} "
-                            f"[{_num(r['total_low'])}, {_num(r['total_high'])}]" for r in group[:3])
-            lines.append(f"  {key[0]} {key[1]}: {top}")
+        lines.append(f"\nSobol indices: largest total index per outcome (first-order/total [{pct}% bootstrap]); "
+                     f"chance: the seed's total index; above chance: total index clear of chance's")
+        lines += _sensitivity_lines(tables["sobol"].to_pylist(), "total_order", "total_low", "total_high",
+                                    lambda r: f"{_num(r['first_order'])}/{_num(r['total_order'])}")
+    if "morris" in tables:
+        lines.append(f"\nMorris elementary effects: largest mu* per outcome (mu/mu* [{pct}% bootstrap]); "
+                     f"chance: the seed's mu*; above chance: mu* clear of chance's")
+        lines += _sensitivity_lines(tables["morris"].to_pylist(), "mu_star", "mu_star_low", "mu_star_high",
+                                    lambda r: f"{_num(r['mu'])}/{_num(r['mu_star'])}")
     return "\n".join(lines)
+
+
+def _sensitivity_lines(rows: list[dict], key: str, low: str, high: str, show) -> list[str]:
+    lines = []
+    for group in dict.fromkeys((r["scenario"], r["outcome"]) for r in rows):
+        members = [r for r in rows if (r["scenario"], r["outcome"]) == group]
+        chance = next((r for r in members if r["parameter"] == CHANCE), None)
+        ranked = sorted((r for r in members if r["parameter"] != CHANCE), key=lambda r: -np.nan_to_num(r[key], nan=-1))
+        top = ", ".join(f"{r['parameter']} {show(r)} [{_num(r[low])}, {_num(r[high])}]" for r in ranked[:3])
+        lines.append(f"  {group[0]} {group[1]}: {top}")
+        if chance is not None:
+            above_it = [r["parameter"] for r in ranked if r["above_chance"]]
+            lines.append(f"    chance {_num(chance[key])} [{_num(chance[low])}, {_num(chance[high])}]; above chance: "
+                         + (", ".join(above_it) if above_it else "none"))
+    return lines
 
 
 def _group_name(row: dict, single: bool = False) -> str:

@@ -12,7 +12,7 @@ line and field path)::
     timeseries_runs: 200           # monthly series kept for the first N replications of each cell
     fixed: {patron.attention: 0.8} # set in every run
     design:
-      kind: grid                   # none | grid | lhs | sobol | arms
+      kind: grid                   # none | grid | lhs | sobol | morris | arms
       parameters:
         events.germany_withdrawal.troops: {low: 0, high: 35000, levels: 8}
         events.payment_for_presence.threshold: {values: [0, 1, 2, 3, 4, 5]}
@@ -26,8 +26,10 @@ Design kinds (the design points are shared by every scenario; :mod:`sim.experime
 * ``lhs`` / ``sobol``: ``points`` from ``scipy.stats.qmc``; each parameter is ``prior`` (the
   scenario's own prior, through its quantile function) or a range ``{low, high}`` (uniform);
   ``all_priors: true`` varies every parameter the scenarios give a prior (not a fixed value).
-  A Sobol design has ``points`` = N (a power of 2) base points laid out as blocks A, B and one
-  AB block per parameter: N x (d + 2) design points, for Sobol indices.
+  A Sobol design has ``points`` = N (a power of 2) base points laid out as blocks A, B, one
+  AB block per parameter and one for chance: N x (d + 3) design points, for Sobol indices.
+* ``morris``: ``points`` = r trajectories of elementary effects (screening), over ``levels``
+  grid levels (an even number, default 4); parameters as for ``lhs``: r x (d + 2) design points.
 * ``arms``: named sets of fixed values (``arms: {hub_kept: {events.x.hub_loss: 0}, ...}``),
   paired by replication: every arm uses the same seeds, so ``compare`` gives paired differences.
 
@@ -69,7 +71,7 @@ from sim.model.priors import Number, Whole
 from sim.model.scenario import Scenario
 
 EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
-DESIGN_KINDS = ("none", "grid", "lhs", "sobol", "arms")
+DESIGN_KINDS = ("none", "grid", "lhs", "sobol", "morris", "arms")
 
 
 class ExperimentError(ScenarioError):
@@ -87,7 +89,7 @@ class _Strict(BaseModel):
 class Vary(_Strict):
     """How one parameter varies: ``prior``, ``{low, high}``, ``{low, high, levels}`` or ``{values}``."""
 
-    prior: bool = Field(False, description="use the scenario's own prior (lhs, sobol)")
+    prior: bool = Field(False, description="use the scenario's own prior (lhs, sobol, morris)")
     low: Number | None = None
     high: Number | None = None
     levels: Whole | None = Field(None, ge=2, description="evenly spaced values from low to high (grid)")
@@ -133,10 +135,12 @@ class Vary(_Strict):
 class Design(_Strict):
     """What varies between the design points of an experiment, and how they are chosen."""
 
-    kind: Literal["none", "grid", "lhs", "sobol", "arms"] = "none"
+    kind: Literal["none", "grid", "lhs", "sobol", "morris", "arms"] = "none"
     parameters: dict[str, Vary] = Field(default_factory=dict, description="parameter name -> how it varies")
-    all_priors: bool = Field(False, description="lhs, sobol: vary every parameter with a prior")
-    points: Whole | None = Field(None, ge=1, description="lhs: design points; sobol: base points N (a power of 2)")
+    all_priors: bool = Field(False, description="lhs, sobol, morris: vary every parameter with a prior")
+    points: Whole | None = Field(None, ge=1, description="lhs: design points; sobol: base points N (a power of 2); "
+                                                         "morris: trajectories")
+    levels: Whole | None = Field(None, ge=2, description="morris: grid levels, an even number (default 4)")
     arms: dict[str, dict[str, Number]] = Field(default_factory=dict, description="arm name -> fixed values")
 
 
@@ -311,25 +315,31 @@ def _check_shape(spec: Experiment, tree, problems: list[Problem]) -> None:
         problems.append(problem_at(tree, ["design", *path], message))
 
     takes = {"none": set(), "grid": {"parameters"}, "lhs": {"parameters", "all_priors", "points"},
-             "sobol": {"parameters", "all_priors", "points"}, "arms": {"arms"}}[kind]
+             "sobol": {"parameters", "all_priors", "points"}, "morris": {"parameters", "all_priors", "points", "levels"},
+             "arms": {"arms"}}[kind]
     given = {"parameters": bool(d.parameters), "all_priors": d.all_priors, "points": d.points is not None,
-             "arms": bool(d.arms)}
+             "levels": d.levels is not None, "arms": bool(d.arms)}
     for field, present in given.items():
         if present and field not in takes:
             bad([field], f"a '{kind}' design does not take '{field}'" + (
-                f"; it takes {', '.join(sorted(takes))}" if takes else "; set 'kind' to grid, lhs, sobol or arms"))
+                f"; it takes {', '.join(sorted(takes))}" if takes else "; set 'kind' to grid, lhs, sobol, morris or arms"))
     if kind == "grid" and not d.parameters:
         bad(["kind"], "a grid needs 'parameters' with {values: [...]} or {low, high, levels} each")
-    if kind in ("lhs", "sobol"):
+    if kind in ("lhs", "sobol", "morris"):
         if not (d.parameters or d.all_priors):
             bad(["kind"], f"a '{kind}' design needs 'parameters' or 'all_priors: true'")
         if d.points is None:
-            what = "base points N (a power of 2; runs = N x (parameters + 2) x replications)" if kind == "sobol" \
-                else "design points"
+            what = {"sobol": "base points N (a power of 2; runs = N x (parameters + 3) x replications)",
+                    "morris": "trajectories r (runs = r x (parameters + 2) x replications)"}.get(kind, "design points")
             bad(["kind"], f"a '{kind}' design needs 'points': the number of {what}")
         elif kind == "sobol" and (d.points < 2 or d.points & (d.points - 1)):
             near = 2 ** max(1, round(math.log2(max(d.points, 1))))
             bad(["points"], f"a Sobol design needs a power of 2 base points (balance), got {d.points}; e.g. {near}")
+        elif kind == "morris" and d.points < 2:
+            bad(["points"], f"a Morris design needs at least 2 trajectories (for a spread), got {d.points}")
+    if kind == "morris" and d.levels is not None and d.levels % 2:
+        bad(["levels"], f"Morris levels must be an even number (the step is levels / (2 (levels - 1))), "
+                        f"got {d.levels}; e.g. {d.levels + 1}")
     if kind == "arms":
         if not d.arms:
             bad(["kind"], "an 'arms' design needs 'arms': named sets of fixed values, e.g. "
@@ -341,7 +351,7 @@ def _check_shape(spec: Experiment, tree, problems: list[Problem]) -> None:
         if kind == "grid" and (vary.prior or (vary.low is not None and vary.levels is None)):
             bad(["parameters", name], "a grid takes {values: [...]} or {low, high, levels}, "
                                       f"got {vary.describe()}")
-        if kind in ("lhs", "sobol") and (vary.values is not None or vary.levels is not None):
+        if kind in ("lhs", "sobol", "morris") and (vary.values is not None or vary.levels is not None):
             bad(["parameters", name], f"a '{kind}' design takes 'prior' or {{low, high}}, got {vary.describe()}")
         if name in spec.fixed:
             bad(["parameters", name], f"'{name}' is also in 'fixed'; a parameter is either varied or fixed")

@@ -91,11 +91,14 @@ __all__ = [
 
 SEED_SCHEME = {
     "run_seed": "SeedSequence(root_seed, spawn_key=(seed_point, replication)).generate_state(1, uint64)[0]",
-    "seed_point": "the design point for grid, lhs and sobol designs; 0 for every arm and for a design of "
-                  "kind none (paired: common random numbers across scenarios and arms)",
+    "seed_point": "the design point for grid and lhs designs; 0 for every arm and for a design of kind none "
+                  "(paired: common random numbers across scenarios and arms); sobol: the base point for A and "
+                  "AB_i, N + the base point for B and AB:chance (the rows an index compares share chance; "
+                  "older Sobol sweeps, of N x (d + 2) points, gave every row its own seed); morris: "
+                  "2 x trajectory, + 1 from its chance step",
+    "design": "SeedSequence(root_seed, spawn_key=(0x64657369,)) for Latin hypercube, Sobol and Morris samples",
     "parameters": "default_rng([run_seed, 1]) for sections, default_rng([run_seed, 2, crc32(event id)]) per "
                   "event; the design's values then replace the drawn ones",
-    "design": "SeedSequence(root_seed, spawn_key=(0x64657369,)) for Latin hypercube and Sobol samples",
     "chance": "model rng = default_rng(run_seed)",
 }
 

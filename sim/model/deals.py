@@ -12,19 +12,18 @@ import numpy as np
 from sim.model.effects import Change, Signal, State
 from sim.model.rules import strategy
 
-MIN_FISCAL_ROOM = 0.1
-"""Points of GDP: the smallest room under the fiscal ceiling a deal's price is weighed against,
-so that an ally at its ceiling sees a large but finite burden."""
 
+def price_burden(price, share):
+    """A deal's price as a share of the ally's defence effort under the deal: p / (s + p).
 
-def fiscal_room(ceiling, share):
-    """Room left under the fiscal ceiling, points of GDP."""
-    return np.maximum(ceiling - share, MIN_FISCAL_ROOM)
-
-
-def price_burden(price, ceiling, share):
-    """A deal's price as a share of the ally's fiscal room (what the strategy choice weighs)."""
-    return price / fiscal_room(ceiling, share)
+    What the ally weighs is how much of what it would then spend goes to buying the deal, not
+    how close it comes to a fiscal ceiling: a price of 0.3 points is a fifth of a 1.3% effort and
+    a sixteenth of a 4.5% one, so low spenders balk and high spenders find deals cheap. The
+    burden lies in [0, 1) whatever the ceiling prior (an earlier form divided by the room left
+    under the ceiling, which made the fiscal-ceiling prior, a parameter with no theoretical link
+    to deal-making, drive the deal cascade from +1.5 to +9 deals).
+    """
+    return price / (share + price)
 
 
 def seeks_deal(strategy_now, holds_deal):

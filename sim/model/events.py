@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.model import deals, policy
+from sim.model import deals, policy, russia
 from sim.model.effects import Change, Order, Signal, State
-from sim.model.rules import credibility
+from sim.model.rules import credibility, strategy
 
 EFFECTS: dict[str, Callable[..., list]] = {}
 """The effect function of each event kind."""
@@ -40,8 +40,12 @@ def effect(*kinds: str):
 
 # ---- when events happen ---------------------------------------------------------------------
 
-def hazard_level(name: str, state: State, month: int):
-    """The model state a hazard rises with (``hazard.rises_with``)."""
+def hazard_level(name: str, state: State, month: int, host: int | None = None):
+    """The model state a hazard rises with (``hazard.rises_with``); ``host``: the event's host's
+    index, for the host's own states. With a host's state the event is the patron's answer to
+    that ally's decisions: to withdraw from an ally that does not pay (Schelling's compellence
+    made concrete: the brief's "earning US presence through defense spending"), or to grant a
+    basing deal to one that offers it."""
     if name == "share_below_threshold":  # a count over n (a product with ones: exact, and fast)
         below = (state.get("share") < state.get("threshold")).astype(np.float64)
         return below @ np.ones(state.n) / state.n
@@ -51,6 +55,13 @@ def hazard_level(name: str, state: State, month: int):
         return float(month)
     if name == "deterrence_failures":
         return state.get("deterrence_failures")
+    if name == "autonomy_share":
+        return state.get("autonomy_gdp_share")
+    if name == "host_not_paying":
+        below = np.asarray(state.get("share", host)) < np.asarray(state.get("threshold", host))
+        return (below & ~np.asarray(state.get("holds_deal", host), dtype=bool)).astype(np.float64)
+    if name == "host_seeks_deal":
+        return (np.asarray(state.get("strategy", host)) == strategy.DEAL).astype(np.float64)
     return 0.0
 
 
@@ -83,6 +94,20 @@ def withdrawal(v, p, state: State) -> list:
             out += [Signal("us_honoured", dest, w), Signal("ru_honoured", dest, w)]
     out.append(Change("logistics_hub", state.get("logistics_hub", h) * (1.0 - v.hub_loss), h))
     out.append(Order(h, dest, v.troops, v.duration_months))
+    return out
+
+
+@effect("deployment")
+def deployment(v, p, state: State) -> list:
+    """Troops sent from home to a host. The announced decision is a pledge-sized signal about the
+    host; the tranches are costly signals as they arrive (:mod:`sim.model.troops`)."""
+    h = state.index(v.host)
+    out = []
+    if v.announce:
+        b = p.beliefs
+        w = credibility.troop_signal_weight(v.troops, b.troops_per_signal, b.weight_pledge)
+        out += [Signal("us_honoured", h, w), Signal("ru_honoured", h, w)]
+    out.append(Order(None, h, v.troops, v.duration_months))
     return out
 
 
@@ -121,7 +146,8 @@ def basing_deal(v, p, state: State) -> list:
 
 @effect("eu_budget")
 def eu_budget(v, p, state: State) -> list:
-    """EU-level defence funds scaled (read by nothing else in this version: ODD, limitations)."""
+    """EU-level defence funds scaled; what is added funds the sovereign enabler programme
+    (:func:`sim.model.rules.capability.programme_funding`)."""
     return [Change("eu_budget_bn", state.get("eu_budget_bn") * v.multiplier)]
 
 
@@ -138,6 +164,12 @@ def halt_deployment(v, p, state: State) -> list:
     b = p.beliefs
     w = credibility.troop_signal_weight(v.troops, b.troops_per_signal, b.weight_costly)
     return [Signal("us_failed", h, w), Signal("ru_failed", h, w)]
+
+
+@effect("crisis")
+def crisis(v, p, state: State) -> list:
+    """A crisis over the host, answered or not: the signals of an answered or unanswered probe."""
+    return russia.answer_signals(state.index(v.host), v.us_answers, v.europe_answers, p)
 
 
 @effect("trade_coercion")

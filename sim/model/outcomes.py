@@ -30,6 +30,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # The Bucharest Nine (B9), the alliance's own name for its eastern flank.
     "eastern_flank": ("BGR", "CZE", "EST", "HUN", "LTU", "LVA", "POL", "ROU", "SVK"),
     "baltic": ("EST", "LTU", "LVA"),
+    # The brief's "who pays": the Baltic states first, Germany slowly.
+    "germany": ("DEU",),
 }
 """Groups of allies used in outcomes; 'western' is every ally outside the eastern flank."""
 
@@ -55,6 +57,8 @@ for _name, _unit, _desc in [
     ("credibility_eastern_flank", "probability", "the same, eastern flank (B9) allies"),
     ("credibility_frontline", "probability", "the same, frontline six"),
     ("credibility_western", "probability", "the same, allies outside the eastern flank"),
+    ("credibility_baltic", "probability", "the same, the Baltic states (Estonia, Latvia, Lithuania)"),
+    ("credibility_germany", "probability", "Germany's belief that the US guarantee to it holds"),
     ("russia_belief_us_will", "probability", "Russia's mean belief that the US would answer a move on an ally"),
     ("russia_belief_eastern_flank", "probability", "the same, for eastern flank allies"),
     ("allies_with_deal", "allies", "allies holding a bilateral deal with the US"),
@@ -259,14 +263,15 @@ ALLY_OUTCOMES: dict[str, Definition] = {
     "deal": Definition("deal", "0/1", "1 if the ally holds a bilateral deal with the US at the horizon"),
     "credibility": Definition("credibility", "probability", "the ally's belief in the US guarantee at the horizon"),
     "share": Definition("share", "% of GDP", "the ally's defence spending at the horizon"),
+    "probes": Definition("probes", "moves", "gray-zone probes against the ally over the run"),
 }
 """Per-ally outcomes, one column each per ally: ``ally.<ISO3>.<name>`` (e.g. ``ally.POL.deal``)."""
 
 
-def ally_outcomes(iso3, holds_deal, credibility, share) -> dict[str, np.ndarray]:
+def ally_outcomes(iso3, holds_deal, credibility, share, probes) -> dict[str, np.ndarray]:
     """``ally.<ISO3>.<name>`` from final per-ally state: arrays [allies] (one run) or [runs, allies]."""
     values = {"deal": np.asarray(holds_deal, dtype=float), "credibility": np.asarray(credibility, dtype=float),
-              "share": np.asarray(share, dtype=float)}
+              "share": np.asarray(share, dtype=float), "probes": np.asarray(probes, dtype=float)}
     return {f"ally.{code}.{name}": values[name][..., i]
             for i, code in enumerate(iso3) for name in ALLY_OUTCOMES}
 
@@ -328,6 +333,7 @@ class Recorder:
         self.horizon = model.horizon
         self.data = {name: np.full(model.horizon, np.nan) for name in SERIES}
         self._moves = np.zeros((model.horizon, 2))
+        self.probes_by_ally = np.zeros(model.n)
         self.probes_unanswered = 0
         self.failures = 0
         self.first_failure: int | None = None
@@ -339,6 +345,7 @@ class Recorder:
         t = model.month
         probe, unanswered, incursion, failure = russia.move_record(kind, us, europe)
         self._moves[t, 0] += probe
+        self.probes_by_ally[target] += probe
         self._moves[t, 1] += incursion
         self.probes_unanswered += int(unanswered)
         if failure:
@@ -362,6 +369,8 @@ class Recorder:
         d["credibility_eastern_flank"][t] = cred[g["eastern_flank"]].mean()
         d["credibility_frontline"][t] = cred[g["frontline"]].mean()
         d["credibility_western"][t] = cred[g["western"]].mean()
+        d["credibility_baltic"][t] = cred[g["baltic"]].mean()
+        d["credibility_germany"][t] = cred[g["germany"]].mean()
         d["russia_belief_us_will"][t] = ru.mean()
         d["russia_belief_eastern_flank"][t] = ru[g["eastern_flank"]].mean()
         d["allies_with_deal"][t] = sum(a.holds_deal for a in allies)
@@ -391,7 +400,7 @@ class Recorder:
         out.update(signposts(model, s))
         allies = model.ally_list
         per_ally = ally_outcomes(model.world.iso3, [a.holds_deal for a in allies],
-                                 [a.credibility for a in allies], [a.share for a in allies])
+                                 [a.credibility for a in allies], [a.share for a in allies], self.probes_by_ally)
         out.update({k: float(v) for k, v in per_ally.items()})
         return out
 
@@ -431,6 +440,44 @@ def signpost_values(spec, s: dict[str, np.ndarray], n_allies: int, first) -> dic
         out[f"signpost.{sp.id}"] = np.where(np.isnan(month), 0.0, 1.0)
         out[f"signpost.{sp.id}.month"] = np.asarray(month, dtype=float)
     return out
+
+
+DECISION_DRIVERS = frozenset({"share_below_threshold", "share_with_deal", "deterrence_failures", "autonomy_share",
+                              "host_not_paying", "host_seeks_deal"})
+"""Hazard drivers that are the model's agents' decisions or their results (not the calendar)."""
+
+ORIGINS = {
+    "simulated": "read from a series the model produces",
+    "emerges": "its event's chance rises with the agents' decisions (hazard.rises_with)",
+    "scripted timing": "its event is scripted; only its month is left to chance",
+    "scripted": "its event is scripted on a fixed month",
+    "cannot happen": "no event of the scenario can produce it",
+}
+"""What a signpost's probability measures, by where its event comes from."""
+
+
+def signpost_origin(spec, sp) -> str:
+    """Whether the signpost ``sp`` of scenario ``spec`` is simulated or scripted (a key of
+    :data:`ORIGINS`). An event signpost is as scripted as the least scripted event that can
+    produce it: a fixed month is scripted; a constant hazard (or one rising with time) is
+    scripted timing; a hazard rising with a decision emerges. A report must not present a
+    scripted signpost's probability as the model's finding."""
+    if not isinstance(sp, EventSignpost):
+        return "simulated"
+    kinds = {sp.event} | ({"relocation"} if sp.event == "withdrawal" else set())
+    found = []
+    for e in spec.events:
+        host = getattr(e, "host", None)
+        if e.kind not in kinds or (sp.host is not None and host != sp.host) \
+                or (sp.exclude_host is not None and host == sp.exclude_host):
+            continue
+        if e.month is not None:
+            found.append(3)
+        elif e.hazard.rises_with in DECISION_DRIVERS:
+            found.append(1)
+        else:
+            found.append(2)
+    return {1: "emerges", 2: "scripted timing", 3: "scripted"}[min(found)] if found else "cannot happen"
 
 
 def _event_signpost_month(sp: EventSignpost, first, start: str):

@@ -91,6 +91,9 @@ class CountryOverride(BaseModel):
     logistics_hub: Number | None = Field(None, ge=0, le=1, description="value as a reinforcement hub, 0-1")
     fiscal_ceiling: Number | None = Field(None, ge=0, le=15, description="highest sustainable % of GDP")
     pledge_exempt: bool | None = Field(None, description="stated exception to the Hague pledge (Spain)")
+    strategy: Literal["collective", "deal", "autonomy", "accommodation"] | None = Field(
+        None, description="the strategy the ally follows at the start (default collective defence); 'deal': it "
+                          "is already bidding for a bilateral deal, as Poland for the relocated troops")
 
 
 class World(BaseModel):
@@ -125,6 +128,7 @@ class Patron(Section):
     attention: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of US attention and means available for Europe (a war elsewhere lowers it)")
     will_base: Prior = param({"dist": "normal", "mean": 1.0, "sd": 0.4, "low": -3, "high": 4}, -5, 5, "log-odds", "intercept of the patron's latent will to defend an ally")
     will_payment_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 5, "log-odds per point of GDP", "will lost per point of GDP an ally falls short of the threshold, times strictness (paying above it earns nothing)")
+    will_payment_form: Prior = param(0.0, 0, 1, "0-1", "phi: form of the priced guarantee's payment term, between two rival rules: 0 graded (will falls in proportion to the points an ally is short), 1 step (any shortfall costs the full payment weight: pay or be on your own)")
     conditionality_penalty: Prior = param({"dist": "uniform", "low": 0.0, "high": 1.0}, 0, 5, "log-odds, times strictness", "will lost by every ally whose guarantee is conditional: a priced commitment is a weaker one (0: conditionality is a harmless lever)")
     will_deal_weight: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.2}, 0, 5, "log-odds", "effect on will of a bilateral deal")
     will_tripwire_weight: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.6}, 0, 3, "log-odds per log(1 + thousand troops)", "tripwire: US troops present raise the will to fight for the host")
@@ -145,6 +149,7 @@ class Beliefs(Section):
     weight_rhetoric: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.25}, 0, 50, "pseudo-observations", "weight of cheap talk")
     troops_per_signal: Prior = param(5000.0, 100, 100_000, "troops", "troops moved that make one full costly signal")
     reputation_weight: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.5}, 0, 1, "0-1", "rho: how far allies read a signal about one ally as about themselves")
+    dependence_attention: Prior = param({"dist": "uniform", "low": 0.0, "high": 1.0}, 0, 1, "0-1", "k: how far an ally's attention to evidence about the US guarantee follows its dependence on US escalation dominance (exposure x the chance Europe's forces in reach would not answer); 0: every ally reads every signal in full, 1: in proportion to its dependence (Snyder 1984)")
     similarity_range_km: Prior = param(1000.0, 10, 10_000, "km", "distance-to-Moscow difference over which similarity between allies falls by a factor e")
     initial_solidarity: Prior = param({"dist": "uniform", "low": 0.5, "high": 0.8}, 0, 1, "probability", "allies' belief that European allies would come to their aid")
 
@@ -169,7 +174,7 @@ class Allies(Section):
     collective_attachment: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, -5, 5, "utility", "value of collective defence beyond its expected protection")
     deal_threat_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 10, "utility per unit threat", "weight of threat on seeking a deal")
     deal_gap_weight: Prior = param({"dist": "uniform", "low": 1.0, "high": 3.0}, 0, 10, "utility per unit credibility", "weight of the credibility gap a deal would close")
-    deal_price_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 10, "utility per point of fiscal room used", "how the price of a deal deters")
+    deal_price_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, 0, 10, "utility per unit of price burden", "how the price of a deal deters; the burden is the price as a share of the ally's defence effort under the deal, p / (share + p)")
     peer_weight: Prior = param({"dist": "uniform", "low": 1.0, "high": 3.0}, 0, 10, "utility per share of peers", "pull of what peers already did (lets deal-making cascade)")
     autonomy_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "utility", "weight of Europeanist alignment and usable European capability on autonomy")
     accommodation_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "utility", "weight of Russia-leaning alignment, threat and low credibility on accommodation")
@@ -209,6 +214,8 @@ class Pillar(Section):
     solidarity: Prior = param({"dist": "uniform", "low": 0.4, "high": 0.8}, 0, 1, "0-1", "true share of European capability in reach that other allies commit to an attacked ally (allies' beliefs learn about it)")
     baseline_c2_funding: Prior = param({"dist": "uniform", "low": 0.1, "high": 0.3}, 0, 1, "0-1", "funding of the sovereign C2 programme before any EU decision (Sparta 2.0 as a national plan on paper)")
     eu_budget_bn: Prior = param(10.0, 0, 500, "USD bn per year", "EU-level defence funds at the start")
+    eu_c2_share: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.5}, 0, 1, "0-1", "share of EU-level defence funds added after the start that go to the sovereign enabler programme (C2, ISR, space)")
+    c2_cost_bn: Prior = param({"dist": "uniform", "low": 5.0, "high": 15.0}, 0.1, 500, "USD bn per year", "what a fully funded sovereign enabler programme costs a year (EU funds of this size fund it in full)")
     reinforcement_reach: Prior = param({"dist": "uniform", "low": 0.3, "high": 0.7}, 0, 1, "0-1", "share of hub-staged US forces that reach a threatened ally in time")
 
 
@@ -226,8 +233,14 @@ class Hazard(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     monthly: Prior = Field(description="base probability per month, 0-1")
     rises_with: Literal[
-        "none", "share_below_threshold", "share_with_deal", "months_elapsed", "deterrence_failures"
-    ] = Field("none", description="model state that raises the hazard")
+        "none", "share_below_threshold", "share_with_deal", "months_elapsed", "deterrence_failures",
+        "autonomy_share", "host_not_paying", "host_seeks_deal",
+    ] = Field("none", description="model state that raises the hazard: alliance-wide (share_below_threshold, "
+                                   "share_with_deal, months_elapsed, deterrence_failures, autonomy_share: the GDP "
+                                   "share of allies pursuing autonomy) or the event's host's (host_not_paying: 1 "
+                                   "while it is below the patron's threshold without a deal; host_seeks_deal: 1 "
+                                   "while it has chosen the deal strategy); a decision of the model's agents then "
+                                   "makes the event happen, not the calendar")
     slope: Prior = Field(0.0, description="added probability per unit of that state")
     after: Month | None = Field(None, description="the hazard starts this month (default: the start)")
 
@@ -308,6 +321,16 @@ class BasingDeal(_Event):
     price: Prior = bounded(0.5, 0, 5, "% of GDP per year", "what the host pays or adds to spending")
 
 
+class Deployment(_Event):
+    """US troops sent from home to a host, with no deal attached (a reinforcement)."""
+
+    kind: Literal["deployment"]
+    host: Host
+    troops: Prior = bounded(..., 0, 100_000, "troops", "troops deployed")
+    duration_months: Whole = Field(6, ge=1, le=60, description="months over which they arrive")
+    announce: bool = Field(True, description="whether the decision is announced (a signpost reads it)")
+
+
 class EUBudget(_Event):
     """An EU-level defence budget decision (the brief: 'the EU defence budget doubles')."""
 
@@ -329,6 +352,19 @@ class HaltDeployment(_Event):
     kind: Literal["halt_deployment"]
     host: Host
     troops: Prior = bounded(500.0, 0, 100_000, "troops", "size of the halted deployment")
+
+
+class Crisis(_Event):
+    """A crisis over an ally, as a counterfactual: Russia tests the guarantee and the US stands
+    firm (``us_answers: true``) or backs down. It is read as an answered or unanswered probe is
+    (a costly signal about that ally, through reputation about the allies like it), so two arms
+    that differ only in ``us_answers`` measure what backing down costs (Weisiger and Yarhi-Milo
+    2015)."""
+
+    kind: Literal["crisis"]
+    host: Host
+    us_answers: bool = Field(description="true: the US answers the test; false: it backs down")
+    europe_answers: bool = Field(False, description="true: European allies answer it")
 
 
 class TradeCoercion(_Event):
@@ -357,13 +393,13 @@ class ThreatShock(_Event):
 
 Event = Annotated[
     Withdrawal | Relocation | Guarantee | BasingDeal | EUBudget | SovereignC2 | HaltDeployment
-    | TradeCoercion | ExitNotice | ThreatShock,
+    | TradeCoercion | ExitNotice | ThreatShock | Crisis | Deployment,
     Field(discriminator="kind"),
 ]
 
 EVENT_KINDS = (
     "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
-    "halt_deployment", "trade_coercion", "exit_notice", "threat_shock",
+    "halt_deployment", "trade_coercion", "exit_notice", "threat_shock", "crisis", "deployment",
 )
 
 
@@ -380,7 +416,7 @@ class EventSignpost(BaseModel):
     source: str | None = None
     event: Literal[
         "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
-        "halt_deployment", "trade_coercion", "exit_notice", "threat_shock",
+        "halt_deployment", "trade_coercion", "exit_notice", "threat_shock", "crisis", "deployment",
     ]
     host: str | None = Field(None, description="only events concerning this ally")
     exclude_host: str | None = Field(None, description="only events not concerning this ally")
@@ -459,6 +495,11 @@ class Scenario(BaseModel):
             for code in getattr(event, "hosts", None) or []:
                 if code not in ALLIES:
                     problems.append(f"events[{i}].hosts: unknown country code '{code}'")
+            if (event.hazard is not None and event.hazard.rises_with.startswith("host_")
+                    and getattr(event, "host", None) is None):
+                problems.append(f"events[{i}].hazard.rises_with: '{event.hazard.rises_with}' reads the event's "
+                                f"host, and a '{event.kind}' event has none; use it with an event that has a host "
+                                f"(withdrawal, relocation, basing_deal, deployment, halt_deployment, crisis)")
             months = [("month", event.month)] if event.month else []
             if event.hazard is not None and event.hazard.after:
                 months.append(("hazard.after", event.hazard.after))

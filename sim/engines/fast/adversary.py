@@ -43,6 +43,7 @@ class AdversaryPhase:
         apply(self, russia.answer_signals(tg, us, europe, p), rows)
         probe, unanswered, incursion, failure = russia.move_record(kind, us, europe)
         self.moves[rows[probe], 0] += 1
+        self.probes_by_ally[rows[probe], tg[probe]] += 1
         self.probes_unanswered[rows[unanswered]] += 1
         self.moves[rows[incursion], 1] += 1
         failed = rows[failure]

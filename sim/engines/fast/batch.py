@@ -25,7 +25,7 @@ from sim.engines.fast.records import AGG, RecordPhase
 from sim.model import initialisation, outcomes, policy, russia
 from sim.model.initialisation import initial_state
 from sim.model.parameters import SECTIONS, Fixed, parameter_matrix
-from sim.model.rules import capability, credibility, spending, strategy
+from sim.model.rules import capability, credibility, spending
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams, draw_layout
 from sim.model.world import load_world, pairwise_distance_km
@@ -85,7 +85,8 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.belief_a, self.belief_b = np.empty((3, R, n)), np.empty((3, R, n))
         strength = st["strength"]
         self.belief_a[1], self.belief_b[1] = credibility.beta_from_mean(st["solidarity"], st["strength"])
-        self.strategy = np.full((R, n), strategy.COLLECTIVE, dtype=np.int64)
+        self.strategy = np.empty((R, n), dtype=np.int64)
+        self.strategy[:] = st["strategy"]
         self.holds_deal = np.zeros((R, n), dtype=bool)
         self.deal_floor = np.zeros((R, n))
         self.complies = np.zeros((R, n), dtype=bool)
@@ -114,6 +115,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
                                                                   pa.depreciation)
         # The European pillar
         self.eu_budget_bn = pl.eu_budget_bn.copy()
+        self.eu_budget_start = pl.eu_budget_bn.copy()
         self.c2_years = pl.c2_years.copy()
         self.c2_funding = pl.baseline_c2_funding.copy()
         # The model's own
@@ -145,6 +147,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.failures = np.zeros(R)
         self.first_failure = np.full(R, np.nan)
         self.moves = np.zeros((R, 2))
+        self.probes_by_ally = np.zeros((R, n))
         groups = {g: np.array([c in codes for c in world.iso3]) for g, codes in outcomes.GROUPS.items()}
         groups["western"] = ~groups["eastern_flank"]
         self.groups = {g: np.flatnonzero(m) for g, m in groups.items()}
@@ -161,7 +164,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.full = SimpleNamespace(**{name: per_run(values[:, None]) for name, values in (
             ("solidarity", pl.solidarity), ("europe_response_steepness", ru.europe_response_steepness),
             ("threat_sensitivity", pa.threat_sensitivity), ("pledge_target", pa.pledge_target),
-            ("adjustment_speed", pa.adjustment_speed))})
+            ("adjustment_speed", pa.adjustment_speed), ("dependence_attention", pb.dependence_attention))})
         # Russia's parameters as its move's rules read them every month
         self.p_move = SimpleNamespace(adversary=SimpleNamespace(
             **{name: per_run(getattr(ru, name)[:, None])
@@ -173,6 +176,9 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.posture_changed = np.ones(R, dtype=bool)
         self.in_reach()
         self.update_forces()
+        # the most dependent ally at the start reads evidence in full (credibility.attention)
+        self.dependence_reference = credibility.dependence_on_patron(self.exposure, self.europe_response).max(
+            axis=1, keepdims=True)
         # Allies' credibility and Russia's belief start at the response the process reveals
         will = russia.patron_will(self.share, self.threshold, self.strictness, self.holds_deal.astype(float),
                                   self.troops_permanent + self.troops_rotational, self.exit_notice.astype(float)[:, None],

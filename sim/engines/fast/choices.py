@@ -24,7 +24,7 @@ class ChoicePhase:
         utilities = strategy.strategy_utilities(
             c, self.solidarity.take(flat), self.exposure.take(flat) * self.threat_ratio[rr],
             strategy.deal_gain(c, self.p.patron.will_deal_weight[rr]),
-            deals.price_burden(self.p.patron.deal_price[rr], self.ceiling.take(flat), self.share.take(flat)),
+            deals.price_burden(self.p.patron.deal_price[rr], self.share.take(flat)),
             self.last_share_with_deal[rr],
             self.europeanist[ii], self.russia_leaning[ii], self.last_european_usable[rr],
             self.attachment_strain[rr],

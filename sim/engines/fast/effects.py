@@ -37,6 +37,8 @@ class Rows(State):
             values = b.last_share_with_deal
         elif field == "deterrence_failures":
             values = b.failures
+        elif field == "autonomy_gdp_share":
+            values = b.last_autonomy_gdp_share
         else:
             values = getattr(b, field)
             if STATE[field][1] and ally is not None:

@@ -59,7 +59,8 @@ class EventPhase:
                 eligible = self.fired_month[:, e.index] < 0
                 if not eligible.any():
                     continue
-                level = events.hazard_level(e.rises_with, Rows(self, None), t)
+                level = events.hazard_level(e.rises_with, Rows(self, None), t,
+                                            None if e.host is None else self.world.index(e.host))
                 chance = events.hazard_probability(e.v.hazard_monthly, e.v.hazard_slope, level)
                 fired = events.fires(self.hazard_u[e.hazard, :, t], chance, eligible)
                 if fired.any():

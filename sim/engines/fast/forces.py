@@ -87,7 +87,9 @@ class ForcePhase:
     def accumulate(self, t: int, january: bool) -> None:
         """Phase 7 (EuropeanPillar.step, Ally.accumulate, Adversary.accumulate)."""
         pa, pl = self.p.allies, self.p.pillar
-        funding = np.minimum(1.0, self.c2_funding + self.last_autonomy_gdp_share)
+        pl = self.p.pillar
+        funding = capability.programme_funding(self.c2_funding, self.last_autonomy_gdp_share, self.eu_budget_bn,
+                                               self.eu_budget_start, pl.eu_c2_share, pl.c2_cost_bn)
         self.ring[t % self.ring_len] = self.gdp * self.share / 100.0 / 12.0
         # month t - lag of each run: whole rows of the ring taken at once
         slot = (t - self.lag) % self.ring_len

@@ -27,7 +27,7 @@ class RecordPhase:
         agg = self.aggregates
         aggregates(self.credibility, self.russia_belief, self.strategy, self.share, self.gdp, self.capability, self.enabler_dependence,
                     self.usable, self.holds_deal, self.complies, self.p.allies.pledge_target, 2.0 - 1e-9,
-                    g["eastern_flank"], g["frontline"], g["western"], agg)
+                    g["eastern_flank"], g["frontline"], g["western"], g["baltic"], g["germany"], agg)
         self.n_deals = agg[:, AGG["deals"]]
         self.last_share_with_deal = self.n_deals / n
         self.last_share_complying = agg[:, AGG["complying"]] / n
@@ -45,6 +45,8 @@ class RecordPhase:
         d["credibility_eastern_flank"][t] = a[:, AGG["credibility_eastern_flank"]] / g["eastern_flank"].size
         d["credibility_frontline"][t] = a[:, AGG["credibility_frontline"]] / g["frontline"].size
         d["credibility_western"][t] = a[:, AGG["credibility_western"]] / g["western"].size
+        d["credibility_baltic"][t] = a[:, AGG["credibility_baltic"]] / g["baltic"].size
+        d["credibility_germany"][t] = a[:, AGG["credibility_germany"]] / g["germany"].size
         d["russia_belief_us_will"][t] = a[:, AGG["russia"]] / n
         d["russia_belief_eastern_flank"][t] = a[:, AGG["russia_eastern_flank"]] / g["eastern_flank"].size
         d["allies_with_deal"][t] = self.n_deals
@@ -98,7 +100,8 @@ class RecordPhase:
 
         for name, v in outcomes.signpost_values(self.spec, s, self.n, first).items():
             cols[name] = np.broadcast_to(v, (self.R,))
-        cols.update(outcomes.ally_outcomes(self.world.iso3, self.holds_deal, self.credibility, self.share))
+        cols.update(outcomes.ally_outcomes(self.world.iso3, self.holds_deal, self.credibility, self.share,
+                                           self.probes_by_ally))
         names = outcomes.outcome_names(self.spec)
         return names, np.stack([cols[name] for name in names], axis=1)
 
@@ -111,7 +114,7 @@ AGG = {name: k for k, name in enumerate((  # aggregates writes its columns in th
     "credibility", "russia", "gdp_share", "gdp", "capability", "usable", "gdp_dependence", "gdp_autonomy",
     "credibility_eastern_flank", "credibility_frontline", "credibility_western", "russia_eastern_flank",
     "deals", "complying", "collective", "autonomy", "accommodation", "at_2pct", "at_pledge",
-    "usable_compensated",
+    "usable_compensated", "credibility_baltic", "credibility_germany",
 ))}
 
 
@@ -125,7 +128,7 @@ def group_sum(values, members, scratch):
 
 @njit(cache=True)
 def aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, pledge, two_pct,
-                eastern, frontline, western, out):
+                eastern, frontline, western, baltic, germany, out):
     """Per run, what ``outcomes.snapshot`` and ``Recorder.record`` take of the allies: sums in
     numpy's pairwise order over every ally and over groups, counts (integers: exact in any
     order) and Python's compensated sum of usable capability. Products are the model's
@@ -165,3 +168,5 @@ def aggregates(cred, ru, strat, share, gdp, cap, dep, usable, holds, complies, p
             at_pledge += 1.0 if s[j] >= floor else 0.0
         out[r, 12:19] = (deals, complying, collective, autonomy, accommodation, at_2pct, at_pledge)
         out[r, 19] = compensated(usable[r], n)
+        out[r, 20] = group_sum(c, baltic, scratch)
+        out[r, 21] = group_sum(c, germany, scratch)

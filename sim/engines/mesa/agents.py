@@ -51,7 +51,7 @@ class Ally(mesa.Agent):
         # once the forces in reach are known: sim.model.initialisation.initial_belief).
         self.cred_a = self.cred_b = float("nan")
         self.sol_a, self.sol_b = credibility.beta_from_mean(state["solidarity"], state["strength"])
-        self.strategy: int = strategy.COLLECTIVE
+        self.strategy: int = int(state["strategy"])
         self.holds_deal: bool = False
         self.deal_floor: float = 0.0
         self.complies: bool = False
@@ -84,11 +84,15 @@ class Ally(mesa.Agent):
 
     # ---- monthly phases ------------------------------------------------------------------
     def update_beliefs(self) -> None:
-        """Phase 3: learn from this month's signals (own and, through reputation, others')."""
+        """Phase 3: learn from this month's signals (own and, through reputation, others'), read
+        with the attention the ally's dependence on the US gives them."""
         m, ev, i = self.model, self.model.evidence, self.index
         row = m.ally_reputation[i]
-        honoured = credibility.received_evidence(ev.us_honoured, row, ev.direct_honoured[i])
-        failed = credibility.received_evidence(ev.us_failed, row, ev.direct_failed[i])
+        attention = credibility.attention(
+            credibility.dependence_on_patron(self.exposure, m.europe_response[i]),
+            m.dependence_reference, m.p.beliefs.dependence_attention)
+        honoured = attention * credibility.received_evidence(ev.us_honoured, row, ev.direct_honoured[i])
+        failed = attention * credibility.received_evidence(ev.us_failed, row, ev.direct_failed[i])
         lam = m.p.beliefs.forgetting
         self.cred_a, self.cred_b = credibility.beta_update(self.cred_a, self.cred_b, honoured, failed, lam)
         sol_h = credibility.received_evidence(ev.eu_honoured, row)
@@ -104,7 +108,7 @@ class Ally(mesa.Agent):
         utilities = strategy.strategy_utilities(
             c, self.solidarity, self.exposure * m.threat_ratio,
             strategy.deal_gain(c, m.p.patron.will_deal_weight),
-            deals.price_burden(m.p.patron.deal_price, self.ceiling, self.share), m.last.share_with_deal,
+            deals.price_burden(m.p.patron.deal_price, self.share), m.last.share_with_deal,
             self.europeanist, self.russia_leaning, m.last.european_usable, m.attachment_strain,
             collective_attachment=a.collective_attachment, deal_threat_weight=a.deal_threat_weight,
             deal_gap_weight=a.deal_gap_weight, deal_price_weight=a.deal_price_weight,
@@ -270,15 +274,18 @@ class EuropeanPillar(mesa.Agent):
     def __init__(self, model: AllianceModel):
         super().__init__(model)
         p = model.p.pillar
-        # EU-level funds: an eu_budget event scales them, but they have no further effect in
-        # this version (docs/ODD.md, limitations): the C2 programme is what lowers dependence.
+        # EU-level funds: an eu_budget event scales them; what is added funds the sovereign
+        # enabler programme (capability.programme_funding), which lowers dependence.
         self.eu_budget_bn: float = p.eu_budget_bn
+        self.eu_budget_start: float = p.eu_budget_bn
         self.c2_years: float = p.c2_years
         self.c2_funding: float = p.baseline_c2_funding
 
     def funding_share(self) -> float:
-        """Programme funding: its base, plus what allies choosing autonomy add (GDP share)."""
-        return min(1.0, self.c2_funding + self.model.last.autonomy_gdp_share)
+        """Programme funding: national, plus allies choosing autonomy (GDP share), plus new EU funds."""
+        p = self.model.p.pillar
+        return float(capability.programme_funding(self.c2_funding, self.model.last.autonomy_gdp_share,
+                                                  self.eu_budget_bn, self.eu_budget_start, p.eu_c2_share, p.c2_cost_bn))
 
     def dependence_after(self, dependence: float) -> float:
         p = self.model.p.pillar

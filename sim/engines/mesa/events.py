@@ -40,7 +40,9 @@ class EventBook:
                 if month < event.hazard_start:
                     continue
                 v = event.values
-                level = events.hazard_level(event.rises_with, self.model, month)
+                host = getattr(v, "host", None)
+                level = events.hazard_level(event.rises_with, self.model, month,
+                                            None if host is None else self.model.index(host))
                 chance = events.hazard_probability(v.hazard_monthly, v.hazard_slope, level)
                 if events.fires(u, chance, event.id not in self.fired):
                     self.apply(event, month)

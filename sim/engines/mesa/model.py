@@ -86,6 +86,12 @@ class AllianceModel(mesa.Model):
             rng = int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
         if not isinstance(rng, (int, np.integer)) or isinstance(rng, bool) or rng < 0:
             raise ValueError(f"rng must be a non-negative integer seed or None, got {rng!r}")
+        if not isinstance(scenario, (Scenario, str, Path)):
+            # SolaraViz's Reset passes Mesa's own Scenario object as scenario=
+            raise TypeError(f"scenario must be an alliance scenario (a Scenario, a shipped name or a file's "
+                            f"path), got {type(scenario).__module__}.{type(scenario).__name__}; in SolaraViz use "
+                            f"sim.explorer.model.ExplorerModel ('deterrence explore'), which takes the "
+                            f"scenario as scenario_name")
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         if named:
@@ -135,9 +141,15 @@ class AllianceModel(mesa.Model):
 
         self.evidence = Evidence(n)
         self.events = EventBook(self)
+        # Russia's moves and their answers, for a run's story (sim.analysis.story): (month, kind,
+        # target, US answered, Europe answered); the recorder keeps only counts.
+        self.moves: list[tuple[int, int, int, bool, bool]] = []
         self._usable0 = self.adversary.usable_force
         self.threat_ratio = 1.0
         self._update_forces()
+        # the most dependent ally at the start reads evidence in full (credibility.attention)
+        self.dependence_reference = float(np.max(credibility.dependence_on_patron(
+            self._arr("exposure"), self.europe_response)))
         self._initial_beliefs()
         self._protection0 = self._us_reach_value()
         self._in_reach0 = (self.proximity * self._arr("spending")[None, :]).sum(axis=-1)
@@ -232,6 +244,8 @@ class AllianceModel(mesa.Model):
             return self.last.share_with_deal
         if field == "deterrence_failures":
             return float(self.recorder.failures)
+        if field == "autonomy_gdp_share":
+            return self.last.autonomy_gdp_share
         owner, per_ally = STATE[field]
         if owner == "ally":
             if ally is None:
@@ -311,6 +325,7 @@ class AllianceModel(mesa.Model):
             self.patron.will(ally), self.us_effectiveness[target], self.europe_response[target])
         self.apply(russia.answer_signals(target, us, europe, self.p))
         self.recorder.move(self, kind, target, bool(us), bool(europe))
+        self.moves.append((self.month, int(kind), int(target), bool(us), bool(europe)))
 
     def run(self) -> None:
         """Run to the scenario's horizon (the same as Mesa's ``run_model()``)."""

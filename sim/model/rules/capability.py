@@ -30,6 +30,16 @@ def reduce_dependence(dependence, initial, floor, years, funding_share):
     return np.maximum(floor, dependence - step)
 
 
+def programme_funding(national, autonomy_gdp_share, eu_budget, eu_budget_start, eu_c2_share, c2_cost):
+    """Share of what the sovereign enabler programme needs that is funded, at most 1: the national
+    funding (the baseline, or what a decision set), the GDP share of allies pursuing autonomy, and
+    the part of EU-level defence funds added since the start that goes to the programme,
+    eu_c2_share x (budget - budget_0) / cost. The EU budget is what lets a decision in Brussels
+    shorten Europe's dependence on US enablers (the brief: Sparta 2.0 funded as EU policy)."""
+    eu = eu_c2_share * np.maximum(eu_budget - eu_budget_start, 0.0) / c2_cost
+    return np.minimum(1.0, national + autonomy_gdp_share + eu)
+
+
 def grow(gdp, growth_pct_per_year):
     """One month of growth at a yearly percentage rate."""
     # np.power, not **: on Python or numpy scalars ** calls the C library's pow, on arrays the

@@ -3,7 +3,9 @@
 Sources: Beta-Bernoulli learning (e.g. Gelman et al., *Bayesian Data Analysis*, ch. 2); costly
 signals outweigh tying-hands pledges, which outweigh cheap talk (Fearon 1997, J. Conflict
 Resolution 41(1)); reputation spill-over between commitments (Weisiger and Yarhi-Milo 2015,
-International Organization 69(2)).
+International Organization 69(2)); the more an ally depends on its patron, the more it fears
+abandonment and the closer it watches the patron (Snyder 1984, World Politics 36(4), "The
+Security Dilemma in Alliance Politics").
 """
 
 from __future__ import annotations
@@ -79,3 +81,25 @@ def received_evidence(targeted, reputation, direct=0.0):
 def troop_signal_weight(troops, troops_per_signal, weight_costly):
     """Weight of a troop movement as a costly signal: proportional to its size."""
     return weight_costly * np.abs(troops) / troops_per_signal
+
+
+def dependence_on_patron(exposure, europe_response):
+    """How far an ally's security rests on US escalation dominance: its exposure to Russia times
+    the chance that the European forces in reach would *not* answer a move on it (the local
+    balance). An exposed ally that Europe cannot hold (the Baltic states) depends most; a
+    distant one, or one the European forces in reach can defend, least."""
+    return exposure * (1.0 - europe_response)
+
+
+def attention(dependence, reference, weight):
+    """Weight with which an ally reads evidence about the US guarantee: 1 - k + k min(1, d / d_ref).
+
+    d is the ally's :func:`dependence_on_patron`, d_ref the largest dependence among the allies
+    at the start, k the scenario's ``beliefs.dependence_attention``. k = 0: every ally reads
+    every signal in full (beliefs learn at one speed); k = 1: an ally reads in proportion to its
+    dependence, so the most dependent ally takes a withdrawal or an unanswered probe in full and
+    a secure one hardly at all (Snyder 1984: fear of abandonment rises with dependence). Honoured
+    and failed evidence are weighted alike, so what beliefs converge to is unchanged: attention
+    sets how fast and how far each ally moves, not where it ends without a shock.
+    """
+    return 1.0 - weight + weight * np.minimum(dependence / reference, 1.0)

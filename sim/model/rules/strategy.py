@@ -31,7 +31,7 @@ def strategy_utilities(
 
     T is the threat (Russia's usable force weighted by exposure), c the credibility belief,
     ``deal_gain`` the rise in credibility a deal would bring, ``price_burden`` the deal's price
-    as a share of the ally's fiscal room.
+    as a share of the ally's defence effort under the deal (:func:`sim.model.deals.price_burden`).
     """
     collective = collective_attachment - attachment_strain + credibility + solidarity
     deal = (deal_threat_weight * threat + deal_gap_weight * deal_gain

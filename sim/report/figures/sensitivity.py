@@ -1,5 +1,5 @@
 """Sensitivity: heatmaps of a sweep over two parameters (outcomes, and a compare pair's paired
-differences, cell by cell) and the Sobol indices of the sweep's summary."""
+differences, cell by cell) and the Sobol indices of the sweep's summary, against chance's."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from sim.report import data as D
@@ -19,6 +20,7 @@ from sim.report.figures.common import (
     WIDTH,
     Figure,
     axis_unit,
+    figure_legend,
     save,
     slug,
     wrap,
@@ -234,14 +236,22 @@ def heatmap_differences(res: D.Results, out: Path, comp: D.Comparison, fx: str, 
 
 # ---- Sobol indices ----------------------------------------------------------------------------
 
+CHANCE = "chance"  # the summary's row for the seed as a pseudo-parameter (sim.experiments.design.CHANCE)
+CHANCE_STYLE = dict(color="#D55E00", linewidth=1.0, linestyle="--")
+
 
 def sobol_bars(res: D.Results, out: Path, top: int = 10, per_page: int = 3) -> list[Figure]:
     """Per scenario and outcome, first-order and total Sobol indices with their bootstrap
     intervals; three panels to a figure, one above the other (parameter names are long), the
-    parameters with the largest total index first."""
+    parameters with the largest total index first. Chance's total index (the share of variance
+    across seeds at fixed parameters), when the summary has it, is a dashed line with its
+    interval as a band: a parameter whose total index stands clear of the band matters more than
+    the luck of the draw."""
     s = res.sobol
     if s is None or s.empty:
         return []
+    chance_rows = s[s["parameter"] == CHANCE]
+    s = s[s["parameter"] != CHANCE]
     keys = [k for k, rows in s.groupby(["scenario", "outcome"], sort=False) if rows["estimate"].notna().any()]
     several = len({k[0] for k in keys}) > 1
     styles = {"S1": dict(facecolor="#555555", edgecolor="#555555", label="first order (S1)"),
@@ -270,6 +280,13 @@ def sobol_bars(res: D.Results, out: Path, top: int = 10, per_page: int = 3) -> l
                     ok = ~np.isnan(lo) & ~np.isnan(hi) & ~np.isnan(est)
                     ax.errorbar(est[ok], y[ok], xerr=[np.maximum(est[ok] - lo[ok], 0), np.maximum(hi[ok] - est[ok], 0)],
                                 fmt="none", ecolor="#000000", elinewidth=0.7, capsize=1.5)
+                ref = chance_rows[(chance_rows["scenario"] == scenario) & (chance_rows["outcome"] == outcome)
+                                  & (chance_rows["index"] == "ST")]
+                if len(ref) and np.isfinite(ref["estimate"].iloc[0]):
+                    c, c_lo, c_hi = (float(ref[k].iloc[0]) for k in ("estimate", "low", "high"))
+                    if np.isfinite(c_lo) and np.isfinite(c_hi):
+                        ax.axvspan(c_lo, c_hi, color=CHANCE_STYLE["color"], alpha=0.15, linewidth=0, zorder=0)
+                    ax.axvline(c, **CHANCE_STYLE)
                 ax.set_yticks(np.arange(len(params)), params, fontsize=6.5)
                 ax.set_ylim(len(params) - 0.4, -0.6)
                 ax.axvline(0, color="#000000", linewidth=0.6)
@@ -283,7 +300,10 @@ def sobol_bars(res: D.Results, out: Path, top: int = 10, per_page: int = 3) -> l
                 ax.set_title(wrap(head, 100), fontsize=7.5, fontweight="normal", loc="left")
             for k in range(len(chunk), nrows * ncols):
                 axes[k // ncols][k % ncols].set_visible(False)
-            fig.legend(handles=[Patch(**st) for st in styles.values()], loc="outside upper center", ncol=2)
+            handles = [Patch(**st) for st in styles.values()]
+            if len(chance_rows):
+                handles.append(Line2D([], [], label="chance (ST of the seed), with its interval", **CHANCE_STYLE))
+            figure_legend(fig, handles)
         level, resamples = res.summary_info.get("confidence_level"), res.summary_info.get("bootstrap_resamples")
         interval = (f"bootstrap {level:.0%} intervals ({resamples} resamples)" if level and resamples
                     else "bootstrap intervals")
@@ -295,7 +315,11 @@ def sobol_bars(res: D.Results, out: Path, top: int = 10, per_page: int = 3) -> l
             f", part {number} of {total}" if total > 1 else "")
         caption = (f"First-order (S1: the parameter alone) and total (ST: with its interactions) Sobol indices "
                    f"of {len(chunk)} outcome(s), the {top} parameters with the largest total index first, with the "
-                   f"{interval} of the sweep's summary (scipy.stats.sobol_indices). Computed from "
-                   f"{len(res.runs)} runs; the full list is in the table 'sobol'.")
+                   f"{interval} of the sweep's summary (first order: Saltelli 2010; total: Jansen 1999). "
+                   + ("Dashed line and band: the total index of chance, the run's seed treated as one more "
+                      "parameter (the variance across seeds at fixed parameters, as a share of the "
+                      "outcome's variance); a parameter whose total index lies clear of the band matters "
+                      "more than chance. " if len(chance_rows) else "")
+                   + f"Computed from {len(res.runs)} runs; the full list is in the table 'sobol'.")
         figures.append(save(fig, out, name, title, caption))
     return figures
