@@ -202,7 +202,7 @@ def test_every_sweep_states_its_runs_disk_and_memory_and_refuses_what_the_machin
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("name", ["futures", "withdrawal_x_conditionality", "hidden_bets", "sensitivity"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml")))
 def test_the_estimate_counts_the_designs_points_without_building_them(name):
     exp = load_experiment(name)
     assert design_points(exp) == build_design(exp).points

@@ -56,7 +56,10 @@ def design_points(exp: LoadedExperiment) -> int:
                          for v in d.parameters.values())
     if d.kind == "lhs":
         return int(d.points or 0)
-    return int(d.points or 0) * (len(exp.varied) + 2)  # sobol: A, B and one AB block per parameter
+    if d.kind == "morris":  # r trajectories of d + 2 points (d parameters and chance, plus the start)
+        return int(d.points or 0) * (len(exp.varied) + 2)
+    # sobol: A, B, one AB block per parameter and one for chance (sim.experiments.design)
+    return int(d.points or 0) * (len(exp.varied) + 3)
 
 
 def estimate(exp: LoadedExperiment, *, engine: str, workers: int, chunk: int | None = None) -> Estimate:
