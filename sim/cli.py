@@ -7,6 +7,7 @@ folder), with one message per problem and never a traceback; 1 an unexpected fai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -38,10 +39,51 @@ _positive_int = _whole_number(1)
 _nonnegative_int = _whole_number(0)
 
 
-def _out_dir(path: Path) -> Path:
-    if path.exists() and not path.is_dir():
-        raise BadInput(f"--out {path}: exists and is not a folder")
-    return path
+def _read(load, name: str):
+    """A scenario or experiment given by name or path; a path the system cannot read is bad input."""
+    from sim.experiments.outputs import os_problem
+
+    try:
+        return load(name)
+    except OSError as err:
+        raise BadInput(f"{name[:200]}: cannot be read: {os_problem(err)[:300]}") from None
+
+
+def _folder(folder: str | Path) -> Path:
+    """A folder given as an argument: there, or a clear error (a name too long is not a traceback)."""
+    from sim.experiments.outputs import os_problem
+
+    folder = Path(folder)
+    try:
+        os.stat(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        raise BadInput(f"{folder}: no such folder") from None
+    except OSError as err:
+        raise BadInput(f"{folder}: {os_problem(err)}") from None
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: not a folder")
+    return folder
+
+
+def _not_in_use(folder: str | Path) -> Path:
+    from sim.experiments.outputs import in_use
+
+    folder = _folder(folder)
+    holder = in_use(folder)
+    if holder:
+        raise BadInput(f"{folder} is being written by another sweep or command ({holder}); wait for it to finish")
+    return folder
+
+
+def _source(folder: str | Path, command: str, names: list[str] | None = None) -> Path:
+    """A result folder a command reads: there, not being written, its files as its manifest says."""
+    from sim.experiments.verify import require_intact
+
+    folder = _not_in_use(folder)
+    require_intact(folder, names, f"'deterrence {command}'")
+    if command in ("report", "compare") and (folder / "summary" / "manifest.json").is_file():
+        require_intact(folder / "summary", None, f"'deterrence {command}'")  # Sobol indices, differences
+    return folder
 
 
 # ---- commands ---------------------------------------------------------------------------------
@@ -51,16 +93,22 @@ def cmd_run(args) -> int:
     import pyarrow.parquet as pq
 
     from sim.experiments.montecarlo import run_monte_carlo
+    from sim.experiments.outputs import FolderLock, claim, staged
     from sim.experiments.summary import format_summary, summary_rows
     from sim.model.loading import find_scenario, load_scenario, scenario_hash
 
-    scenario = load_scenario(args.scenario)
+    scenario = _read(load_scenario, args.scenario)
     path = find_scenario(args.scenario)
-    out = _out_dir(Path(args.out))
-    counts = run_monte_carlo(
-        scenario, out, runs=args.runs, seed=args.seed, progress=not args.quiet,
-        source={"file": str(path), "sha256": scenario_hash(path)}, engine=args.engine,
-    )
+    out = Path(args.out)
+    claim(out, "run", force=args.force)
+    out.mkdir(parents=True, exist_ok=True)
+    # Written beside the folder, then put in its place whole: a killed or failed run leaves the
+    # folder as it was.
+    with FolderLock(out), staged(out) as tmp:
+        counts = run_monte_carlo(
+            scenario, tmp, runs=args.runs, seed=args.seed, progress=not args.quiet,
+            source={"file": str(path), "sha256": scenario_hash(path)}, engine=args.engine,
+        )
     table = pq.read_table(out / "runs.parquet")
     cols = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names
             if name not in ("scenario", "status", "error")}
@@ -88,6 +136,11 @@ def cmd_validate(args) -> int:
             bad += 1
             for problem in err.problems:
                 print(problem, file=sys.stderr)
+        except OSError as err:  # a name too long for a path, say
+            from sim.experiments.outputs import os_problem
+
+            bad += 1
+            print(f"{name[:200]}: cannot be read: {os_problem(err)[:300]}", file=sys.stderr)
         else:
             print(f"{name}: ok ({message})")
     return EXIT_BAD_INPUT if bad else 0
@@ -101,7 +154,12 @@ def cmd_schema(args) -> int:
     schema["title"] = "deterrence scenario"
     text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if args.out:
-        Path(args.out).write_text(text)
+        from sim.experiments.outputs import os_problem
+
+        try:
+            Path(args.out).write_text(text)
+        except OSError as err:
+            raise BadInput(f"--out {args.out}: {os_problem(err)}") from None
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
@@ -153,9 +211,9 @@ def _level(text: str) -> float:
 
 def cmd_sweep(args) -> int:
     from sim.experiments.experiment import describe, load_experiment
-    from sim.experiments.sweep import SweepError, TaskFailed, default_engine, make_plan, run_sweep
+    from sim.experiments.sweep import SweepError, TaskFailed, default_engine, run_sweep
 
-    exp = load_experiment(args.experiment)
+    exp = _read(load_experiment, args.experiment)
     if args.replications:
         exp = exp.with_replications(args.replications)
     if args.scheduler and args.executor not in (None, "dask"):
@@ -171,25 +229,54 @@ def cmd_sweep(args) -> int:
               f"using {cores}", file=sys.stderr)
         args.workers = cores
     workers = args.workers or (1 if executor == "serial" else cores)
+    from sim.experiments.estimates import estimate, too_much
+    from sim.experiments.outputs import claim
+
+    engine = args.engine or default_engine()
+    out = Path(args.out) if args.out else None
+    est = estimate(exp, engine=engine, workers=workers, chunk=args.chunk)
     if args.dry_run:
-        engine = args.engine or default_engine()
-        plan = make_plan(exp, engine=engine, chunk=args.chunk, workers=workers)
-        print(describe(exp, plan.design.points))
-        print(f"  engine {engine}; {len(plan.tasks):,} task(s) of up to {plan.chunk} runs")
+        print(describe(exp, est.design_points))
+        print(f"  engine {engine}; {est.tasks:,} task(s) of up to {est.chunk:,} runs")
+        print("\n".join(est.lines()))
+        problems = too_much(est, out)
+        if problems:
+            print("  this machine cannot hold it: " + "; ".join(problems) + " (a sweep would stop here; --yes runs it)")
         return 0
-    if not args.out:
+    if not out:
         raise BadInput("--out DIR is required (the result folder)")
-    out = _out_dir(Path(args.out))
-    resume_hint = f"deterrence sweep {args.experiment} --out {args.out} --resume"
+    # A resumed sweep writes only its own files: a file of the user's beside them is no reason to
+    # refuse it (--force, which replaces the folder whole, is refused instead)
+    there = claim(out, "sweep", force=args.force, same=("sweep",), allow_unfinished=True,
+                  keeps_foreign=args.resume and not args.force)
+    on_disk = _bytes_under(out) if there.kind in ("results", "unfinished") and not args.force else 0
+    if not args.quiet:
+        print("\n".join(est.lines()), file=sys.stderr)
+    problems = too_much(est, out, on_disk)
+    if problems and not args.yes:
+        raise BadInput("this machine cannot hold the sweep: " + "; ".join(problems)
+                       + ". Use fewer --replications or another --out, or add --yes to run it anyway")
+    resume_hint = f"deterrence sweep {args.experiment} --out {args.out} --resume" + (" --force" if args.force else "")
     try:
         result = run_sweep(exp, out, workers=workers, executor=executor, scheduler=args.scheduler,
                            chunk=args.chunk, engine=args.engine, resume=args.resume, progress=not args.quiet,
-                           log=lambda message: print(message, file=sys.stderr))
+                           log=lambda message: print(message, file=sys.stderr),
+                           replace=args.force and there.kind in ("results", "unfinished"))
     except SweepError as err:
         raise BadInput(str(err)) from None
     except TaskFailed as err:
-        print(f"deterrence sweep: {err}\nthe finished tasks are kept; complete the sweep with: {resume_hint}",
+        from sim.experiments.outputs import os_problem
+
+        cause = err.__cause__
+        what = f"stopped: {os_problem(cause)}" if isinstance(cause, OSError) and cause.errno else str(err)
+        print(f"deterrence sweep: {what}\nthe finished tasks are kept; complete the sweep with: {resume_hint}",
               file=sys.stderr)
+        return 1
+    except OSError as err:  # the disk filled, or the folder went away, in this process
+        from sim.experiments.outputs import os_problem
+
+        print(f"deterrence sweep: stopped: {os_problem(err)}\nthe finished tasks are kept; once that is "
+              f"fixed, complete the sweep with: {resume_hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"interrupted; the finished tasks are kept; complete the sweep with: {resume_hint}", file=sys.stderr)
@@ -203,18 +290,27 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def _bytes_under(folder: Path) -> int:
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
 def cmd_summarize(args) -> int:
     from sim.analysis.statistics import SummaryError, format_summary, summarize, write_summary
+    from sim.experiments.outputs import FolderLock, claim, staged
 
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise BadInput(f"{folder}: no such folder")
+    folder = _not_in_use(args.folder)
+    if (folder / "manifest.json").is_file():
+        _source(folder, "summarize")
     outcomes = [o.strip() for o in args.outcomes.split(",") if o.strip()] if args.outcomes else None
-    try:
-        tables = summarize(folder, level=args.level, resamples=args.bootstrap, outcomes=outcomes)
-    except SummaryError as err:
-        raise BadInput(str(err)) from None
-    out = write_summary(folder, tables, level=args.level, resamples=args.bootstrap)
+    out = folder / "summary"
+    claim(out, "summarize", same=("summarize",), force=None, flag=None)
+    with FolderLock(folder):  # no sweep --resume, report or other summary meanwhile
+        try:
+            tables = summarize(folder, level=args.level, resamples=args.bootstrap, outcomes=outcomes)
+        except SummaryError as err:
+            raise BadInput(str(err)) from None
+        with staged(out) as tmp:
+            write_summary(folder, tables, level=args.level, resamples=args.bootstrap, out=tmp)
     print(format_summary(folder, tables, args.level))
     print(f"\nwrote {out}/: " + ", ".join(f"{name}.csv, {name}.parquet" for name in tables) + ", manifest.json")
     return 0
@@ -223,11 +319,19 @@ def cmd_summarize(args) -> int:
 def cmd_discover(args) -> int:
     from sim.analysis.discovery import DiscoveryError, discover
     from sim.analysis.where import WhereError
+    from sim.experiments.outputs import FolderLock, claim
 
     options = {"boxes": args.boxes, "min_density": args.density} if args.method == "prim" else {"depth": args.depth}
+    if (_folder(args.folder) / "manifest.json").is_file():
+        _source(args.folder, "discover", ["runs.parquet"])
+    claim(Path(args.out) if args.out else Path(args.folder) / "discover", "discover", same=("discover",), force=None,
+          flag="--out" if args.out else None)
     try:
-        out, cases, found = discover(Path(args.folder), args.where, method=args.method,
-                                     out=Path(args.out) if args.out else None, scenario=args.scenario, **options)
+        folder = Path(args.folder)
+        with FolderLock(folder) if folder.is_dir() else contextlib.nullcontext():  # no sweep --resume meanwhile
+            out, cases, found = discover(Path(args.folder), args.where, method=args.method,
+                                         out=Path(args.out) if args.out else None, scenario=args.scenario,
+                                         **options)
     except WhereError as err:
         raise BadInput(f"--where: {err}") from None
     except DiscoveryError as err:
@@ -261,8 +365,11 @@ def cmd_attribute(args) -> int:
     unknown = [o for o in outcomes if o not in DEFINED]
     if unknown:
         raise BadInput(f"--outcomes: unknown outcome(s) {', '.join(unknown)}; allowed: {', '.join(DEFINED)}")
+    from sim.experiments.outputs import claim
+
+    claim(Path(args.out), "attribute", same=("attribute",), force=None)  # in use, unwritable, files not its own
     try:
-        out = check_out(_out_dir(Path(args.out)))
+        out = check_out(Path(args.out))
     except AttributionError as err:
         raise BadInput(str(err)) from None
     reference = load_scenario(args.reference)
@@ -305,6 +412,8 @@ def _command_line(args) -> str:
 def cmd_report(args) -> int:
     from sim.report import build_report
 
+    if (_folder(args.folder) / "runs.parquet").is_file():
+        _source(args.folder, "report")
     out = _report_errors(lambda: build_report(Path(args.folder), odds=args.odds, workers=args.workers,
                                               command=_command_line(args), fmt=args.format))
     print(f"wrote {out}/index.html (open it in a browser), figures/ ({'SVG, ' if args.format == 'svg' else ''}PNG, PDF), "
@@ -315,11 +424,30 @@ def cmd_report(args) -> int:
 def cmd_compare(args) -> int:
     from sim.report import compare
 
-    out = _report_errors(lambda: compare([Path(f) for f in args.folders], _out_dir(Path(args.out)), odds=args.odds,
+    for folder in args.folders:
+        if (_folder(folder) / "runs.parquet").is_file():
+            _source(folder, "compare")
+    out = _report_errors(lambda: compare([Path(f) for f in args.folders], Path(args.out), odds=args.odds,
                                          workers=args.workers, command=_command_line(args), fmt=args.format))
     print(f"wrote {out}/index.html (open it in a browser), figures/ ({'SVG, ' if args.format == 'svg' else ''}PNG, PDF), "
           "tables/ (CSV, Markdown, LaTeX)")
     return 0
+
+
+def cmd_verify(args) -> int:
+    from sim.experiments.verify import verify
+
+    bad = 0
+    for name in args.folders:
+        folder = _folder(name)
+        checked, problems = verify(folder)
+        for line in checked:
+            print(f"checked {line}")
+        for problem in problems:
+            print(f"MISMATCH {problem}", file=sys.stderr)
+        print(f"{folder}: " + (f"{len(problems)} problem(s)" if problems else "ok, every file matches its manifest"))
+        bad += bool(problems)
+    return EXIT_BAD_INPUT if bad else 0
 
 
 # ---- story and explore (sim.analysis.story, sim.explorer) -------------------------------------
@@ -422,6 +550,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="root seed (default 0)")
     p.add_argument("--out", required=True, help="result folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="replace the results already in --out (whole, once the new ones are complete)")
     p.add_argument("--engine", choices=("fast", "mesa"), default="fast",
                    help="fast (vectorised, default) or mesa (the reference, agent by agent): the same runs "
                         "bit for bit")
@@ -468,7 +598,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786); with --executor dask")
     p.add_argument("--engine", choices=("fast", "mesa"),
                    help="fast (vectorised, default) or mesa (the reference): the same runs bit for bit")
-    p.add_argument("--dry-run", action="store_true", help="check the experiment and print the plan; run nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check the experiment and print the plan, with its disk and memory; run nothing")
+    p.add_argument("--force", action="store_true",
+                   help="replace the results already in --out (whole, once the new sweep is complete)")
+    p.add_argument("--yes", action="store_true",
+                   help="run even when the estimate says the machine's memory or disk cannot hold the sweep")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 
@@ -544,6 +679,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="figures shown on the page: png (default) or svg (also written; PNG and PDF always are)")
     p.set_defaults(func=cmd_compare)
 
+    p = sub.add_parser("verify", help="check a result folder against its manifest and the runs' invariants",
+                       description="Check every file of result folders against the sha256 and sizes in their "
+                                   "manifests (and summary/, report/, discover/ inside them), and the runs' "
+                                   "invariants that can be read from runs.parquet and timeseries.parquet. "
+                                   "Exit 2 if anything does not match.")
+    p.add_argument("folders", nargs="+", help="result folders")
+    p.set_defaults(func=cmd_verify)
+
     # ---- story and explore
     p = sub.add_parser("story", help="one run told month by month, with each ally's path",
                        description="Run one run again on the Mesa engine and print its dated log: events "
@@ -594,6 +737,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # as run: the report records it
+    from sim.experiments.outputs import OutputError
+    from sim.experiments.verify import VerifyError
     from sim.model.loading import ScenarioError
 
     try:
@@ -605,6 +750,9 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as err:
         print(f"deterrence {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except (OutputError, VerifyError) as err:
+        print(f"deterrence {args.command}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -613,6 +761,12 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # the disk, not the input: what happened, in the user's words, and no traceback
+        from sim.experiments.outputs import os_problem
+
+        print(f"deterrence {args.command}: stopped: {os_problem(err)}; nothing was left half-written",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

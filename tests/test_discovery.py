@@ -240,7 +240,7 @@ def test_cli_refuses_a_folder_it_did_not_make(folder, tmp_path, capsys):
     mine.mkdir()
     (mine / "notes.txt").write_text("mine")
     assert main(["discover", str(folder), "--where", "probes > 1", "--method", "cart", "--out", str(mine)]) == 2
-    assert "not written by 'deterrence discover'" in capsys.readouterr().err
+    assert "holds files deterrence did not write (notes.txt)" in capsys.readouterr().err
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 

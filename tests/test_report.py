@@ -73,6 +73,8 @@ def combine(folders: list[Path], out: Path) -> Path:
     manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
     merged = {**manifests[0], "scenarios": [m["scenario"] for m in manifests]}
     merged.pop("scenario")
+    merged["files"] = {name: {"sha256": hashlib.sha256((out / name).read_bytes()).hexdigest(),  # as sealed
+                              "bytes": (out / name).stat().st_size} for name in ("runs.parquet", "timeseries.parquet")}
     (out / "manifest.json").write_text(json.dumps(merged, indent=2, sort_keys=True))
     return out
 

@@ -199,7 +199,7 @@ def test_a_second_sweep_into_the_same_folder_is_refused(experiment, tmp_path, ca
     with FolderLock(out):
         assert main(["sweep", str(experiment.path), "--out", str(out), "--workers", "1", "--engine", "mesa",
                      "--quiet"]) == 2
-    assert "another sweep is writing to" in capsys.readouterr().err
+    assert "is in use: another sweep or command is writing to it (pid" in capsys.readouterr().err
 
 
 def test_a_finished_or_foreign_folder_is_not_overwritten(experiment, reference, tmp_path, capsys):
@@ -214,7 +214,7 @@ def test_a_finished_or_foreign_folder_is_not_overwritten(experiment, reference, 
     other.mkdir()
     (other / "notes.txt").write_text("mine")
     assert main(["sweep", *args, "--out", str(other)]) == 2
-    assert "is not empty and holds no sweep (notes.txt)" in capsys.readouterr().err
+    assert "holds files deterrence did not write (notes.txt); nothing was written" in capsys.readouterr().err
 
 
 def test_resuming_a_finished_sweep_changes_nothing(experiment, reference, tmp_path):

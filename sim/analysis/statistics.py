@@ -358,10 +358,12 @@ def _morris_rows(sw: Sweep, x: np.ndarray, base: dict, j: int, level: float, res
 # Writing and printing
 
 
-def write_summary(folder: Path, tables: dict[str, pa.Table], *, level: float, resamples: int) -> Path:
-    """``DIR/summary/<table>.csv`` and ``.parquet`` for each table, and a manifest."""
+def write_summary(folder: Path, tables: dict[str, pa.Table], *, level: float, resamples: int,
+                  out: Path | None = None) -> Path:
+    """``DIR/summary/<table>.csv`` and ``.parquet`` for each table, and a manifest (in ``out``
+    instead, when given: the command writes a new folder that then replaces ``DIR/summary``)."""
     folder = Path(folder)
-    out = folder / "summary"
+    out = Path(out) if out is not None else folder / "summary"
     out.mkdir(exist_ok=True)
     for stale in out.glob("*.*"):
         if stale.stem not in tables and stale.suffix in (".csv", ".parquet"):

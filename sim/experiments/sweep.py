@@ -43,6 +43,7 @@ from sim.experiments.executors import (
     run_task,
 )
 from sim.experiments.experiment import LoadedExperiment
+from sim.experiments.outputs import can_stage, replace_folder, staging_for
 from sim.experiments.plan import (
     DEFAULT_CHUNK,
     FORMAT,
@@ -59,6 +60,7 @@ from sim.experiments.sweepfolder import (
     RUNS_ROW_GROUP,
     SERIES_ROW_GROUP,
     FolderLock,
+    check_shards,
     clean_temporary,
     consolidate,
     prepare,
@@ -103,13 +105,28 @@ SEED_SCHEME = {
 
 def run_sweep(exp: LoadedExperiment, out: Path, *, workers: int = 1, executor: str | None = None,
               scheduler: str | None = None, chunk: int | None = None, engine: str | None = None,
-              resume: bool = False, progress: bool = True, log: Callable[[str], None] | None = None) -> dict:
+              resume: bool = False, progress: bool = True, log: Callable[[str], None] | None = None,
+              replace: bool = False) -> dict:
     """Run (or complete, with ``resume``) every run of ``exp`` into the folder ``out``.
+
+    ``replace``: ``out`` holds results to be replaced (``--force``): the sweep runs in a sibling
+    folder (``.NAME.replacing``, resumable by the same call) that replaces ``out`` whole when the
+    sweep is complete; until then ``out`` is left as it was.
 
     Returns the counts and what this call did. Raises :class:`SweepError` for a folder in use
     or a resume that does not match, :class:`TaskFailed` if a task broke outside its runs.
     """
     out = Path(out).resolve()
+    if replace and out.is_dir() and any(p.name != ".lock" for p in out.iterdir()):
+        if not can_stage(out):
+            raise SweepError(f"{out} cannot be replaced whole (it is a mount point, or its parent folder is not "
+                             "writable); empty it first, or choose another --out")
+        staging = staging_for(out, "replacing")
+        with FolderLock(out):  # nobody writes to the old results while they are replaced
+            result = run_sweep(exp, staging, workers=workers, executor=executor, scheduler=scheduler, chunk=chunk,
+                               engine=engine, resume=(staging / "sweep.json").exists(), progress=progress, log=log)
+            replace_folder(staging, out)
+        return result
     executor = executor or ("serial" if workers == 1 else "process")
     if executor not in EXECUTORS:
         raise SweepError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
@@ -122,10 +139,12 @@ def run_sweep(exp: LoadedExperiment, out: Path, *, workers: int = 1, executor: s
         raise SweepError(f"--out {out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     with FolderLock(out):
-        plan = prepare(out, lambda c: make_plan(exp, engine=engine, chunk=c, workers=workers), chunk, resume)
+        plan = prepare(out, lambda c: make_plan(exp, engine=engine, chunk=c, workers=workers), chunk, resume, log)
         shards = out / "shards"
         shards.mkdir(exist_ok=True)
         clean_temporary(out)
+        if resume:
+            check_shards(plan, out, log)
         atomic_write_table(plan.design.table(exp.names), out / "design.parquet")
         todo = [t for t in plan.tasks if not (shards / f"{t.name}.runs.parquet").exists()]
         done = plan.runs - sum(t.runs for t in todo)

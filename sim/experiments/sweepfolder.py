@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sim.experiments.outputs import FolderLock as _Lock
 from sim.experiments.plan import FORMAT, Plan, SweepError
 from sim.experiments.results import StreamingParquet
 
@@ -27,42 +27,9 @@ RUNS_ROW_GROUP = 10_000        # rows per row group of runs.parquet, whatever th
 SERIES_ROW_GROUP = 120_000     # rows per row group of timeseries.parquet
 
 
-class FolderLock:
+def FolderLock(out: Path) -> _Lock:
     """An exclusive lock on ``DIR/.lock`` for the life of a sweep (released if the process dies)."""
-
-    def __init__(self, out: Path):
-        self.path = Path(out) / ".lock"
-        self.fd: int | None = None
-
-    def __enter__(self) -> FolderLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            _lock(fd)
-        except OSError:
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise SweepError(f"another sweep is writing to {self.path.parent} ({holder}); wait for it to "
-                             f"finish, or choose another --out") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
-        self.fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing releases the lock
-            self.fd = None
-
-
-def _lock(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return _Lock(out, SweepError, "sweep")
 
 
 def _state(plan: Plan) -> dict:
@@ -73,14 +40,79 @@ def _state(plan: Plan) -> dict:
             "scenarios": [{"name": s.name, "sha256": h} for s, h in zip(exp.scenarios, exp.scenario_hashes, strict=True)]}
 
 
-def _read_state(out: Path) -> dict | None:
+def _read_state(out: Path, log: Callable[[str], None] | None = None) -> dict | None:
+    """The sweep's state; a damaged state file is set aside (renamed), with the shards it
+    vouched for, and the sweep starts again in this folder (None)."""
     path = out / "sweep.json"
     if not path.exists():
         return None
     try:
+        state = json.loads(path.read_text())
+        if not isinstance(state, dict) or "fingerprint" not in state:
+            raise ValueError("not a sweep's state")
+        return state
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        reason = f"{type(err).__name__}: {err}"
+    aside = set_aside(path)
+    shards = out / "shards"
+    moved = set_aside(shards) if shards.exists() else None
+    (log or _quiet)(f"{path} is damaged ({reason}); set aside as {aside.name}"
+                    + (f", with the shards it described ({moved.name})" if moved else "")
+                    + "; every run of the sweep is computed again")
+    return None
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged file or folder to ``NAME.damaged-N`` (never delete it); the new path."""
+    k = 1
+    while (target := path.with_name(f"{path.name}.damaged-{k}")).exists():
+        k += 1
+    os.replace(path, target)
+    return target
+
+
+def check_shards(plan: Plan, out: Path, log: Callable[[str], None] | None = None) -> int:
+    """Set aside (rename) every damaged shard of a resumed sweep, so its task runs again: a runs
+    shard whose footer cannot be read or that does not hold its task's runs, or a series shard
+    that cannot be read. Reads the Parquet footers only. Returns the number set aside."""
+    shards = out / "shards"
+    bad = 0
+    for task in plan.tasks:
+        runs = shards / f"{task.name}.runs.parquet"
+        if not runs.exists():
+            continue
+        series = shards / f"{task.name}.series.parquet"
+        problem = _shard_problem(runs, task.runs) or (_shard_problem(series, None) if series.exists() else None)
+        if problem:
+            bad += 1
+            moved = [set_aside(p).name for p in (runs, series) if p.exists()]
+            (log or _quiet)(f"shard {problem}; set aside as {', '.join(moved)}; its {task.runs:,} run(s) "
+                            "are computed again")
+    return bad
+
+
+def _shard_problem(path: Path, rows: int | None) -> str | None:
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception as err:  # truncated, emptied or foreign: pyarrow says so in many ways
+        return f"{path.name} is damaged ({type(err).__name__}: {err})"
+    if rows is not None and meta.num_rows != rows:
+        return f"{path.name} holds {meta.num_rows} runs, not its task's {rows}"
+    return None
+
+
+def _read_state_strict(out: Path) -> dict:
+    """The state of a sweep not being resumed: a damaged one is only reported."""
+    path = out / "sweep.json"
+    try:
         return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise SweepError(f"{path} is unreadable ({err}); this folder cannot be resumed") from err
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise SweepError(f"{path} is damaged ({type(err).__name__}); add --resume to set it aside and "
+                         "compute the sweep again in this folder, or choose another --out") from None
 
 
 def _differences(old: dict, new: dict) -> list[str]:
@@ -102,11 +134,14 @@ def _differences(old: dict, new: dict) -> list[str]:
     return out
 
 
-def prepare(out: Path, plan_for: Callable[[int | None], Plan], chunk: int | None, resume: bool) -> Plan:
+def prepare(out: Path, plan_for: Callable[[int | None], Plan], chunk: int | None, resume: bool,
+            log: Callable[[str], None] | None = None) -> Plan:
     """Check the folder against the sweep asked for; write sweep.json for a new sweep."""
-    state = _read_state(out)
+    had_state = (out / "sweep.json").exists()
+    state = _read_state(out, log if resume else None) if resume or not had_state else _read_state_strict(out)
     if state is None:
-        others = [p.name for p in out.iterdir() if p.name != ".lock"]
+        others = [p.name for p in out.iterdir() if p.name != ".lock" and not (had_state and resume and (
+            ".damaged-" in p.name or p.name == "design.parquet" or p.name.startswith(".")))]
         if others:
             raise SweepError(f"{out} is not empty and holds no sweep ({', '.join(sorted(others)[:4])}); "
                              f"choose a new or empty folder")
@@ -188,14 +223,14 @@ def consolidate(plan: Plan, out: Path) -> dict:
     by_scenario = {s.name: {"runs": 0, "failed": 0} for s in exp.scenarios}
     try:
         for task in plan.tasks:
-            table = pq.read_table(shards / f"{task.name}.runs.parquet")
+            table = _read_shard(shards / f"{task.name}.runs.parquet")
             counts = by_scenario[exp.scenarios[task.scenario].name]
             counts["runs"] += table.num_rows
             counts["failed"] += int(pc.sum(pc.equal(table["status"], "failed")).as_py() or 0)
             runs.write(table)
             path = shards / f"{task.name}.series.parquet"
             if path.exists():
-                series.write(pq.read_table(path))
+                series.write(_read_shard(path))
     except BaseException:
         runs.abort()
         series.abort()
@@ -206,3 +241,19 @@ def consolidate(plan: Plan, out: Path) -> dict:
     total = sum(c["runs"] for c in by_scenario.values())
     failed = sum(c["failed"] for c in by_scenario.values())
     return {"runs": total, "succeeded": total - failed, "failed": failed, "by_scenario": by_scenario}
+
+
+def _read_shard(path: Path) -> pa.Table:
+    """A shard, read whole; a damaged one is set aside and the sweep stops, to be resumed."""
+    try:
+        return pq.read_table(path)
+    except OSError as err:
+        if getattr(err, "errno", None) is not None:  # the disk, not the file
+            raise
+        moved = set_aside(path)
+        raise SweepError(f"{path} is damaged ({err}); set aside as {moved.name}; run the same command with "
+                         "--resume to compute its runs again") from None
+    except Exception as err:
+        moved = set_aside(path)
+        raise SweepError(f"{path} is damaged ({type(err).__name__}: {err}); set aside as {moved.name}; run the "
+                         "same command with --resume to compute its runs again") from None

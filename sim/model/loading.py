@@ -124,8 +124,11 @@ def find_scenario(name_or_path: str | Path, base: Path | None = None) -> Path:
     """
     text = str(name_or_path)
     for candidate in _candidates(text, base):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # a name too long for a path, or one the filesystem refuses: not there
+            continue
     raise ScenarioError([Problem(text, None, "", _not_found(text))])
 
 

@@ -76,6 +76,17 @@ _RES = None
 def _init(res) -> None:
     global _RES
     _RES = res
+    # A worker whose report was killed (SIGKILL, SIGTERM) would draw on and then wait for work
+    # forever, holding a copy of the results: leave with it. The fork server leaves by itself
+    # when the report's end of its pipe closes, and the resource tracker when both have left.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent) -> None:
+    parent.join()
+    os._exit(70)
 
 
 def _call(fn: Callable, args: tuple) -> Any:

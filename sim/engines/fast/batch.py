@@ -78,6 +78,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.logistics_hub = per_run(st["logistics_hub"])
         self.troops_permanent = per_run(st["troops_permanent"])
         self.troops_rotational = per_run(st["troops_rotational"])
+        self.troops_start = (self.troops_permanent + self.troops_rotational).sum(axis=1)  # invariant: constant
         self.enabler_dependence = per_run(st["enabler_dependence"])
         # Beta beliefs (a, b), stacked [credibility, solidarity, Russia's belief in US will] so
         # that one rule call updates all three

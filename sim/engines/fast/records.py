@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from sim.engines.fast.ordered_sums import compensated, compensated_sums, pairwise
-from sim.model import outcomes
+from sim.model import invariants, outcomes
 from sim.model.rules import strategy
 
 
@@ -69,6 +69,13 @@ class RecordPhase:
         d["us_troops_europe"][t] = self.troops_total
         d["probes"][t] = self.moves[:, 0]
         d["incursions"][t] = self.moves[:, 1]
+        if invariants.due(t, self.T):
+            first = invariants.window(t)
+            invariants.check_series(self.seeds, {k: v[first:t + 1].T for k, v in d.items()}, n, first)
+            invariants.check_state(t, self.seeds, credibility=self.credibility, russia_belief=self.russia_belief,
+                                   troops_permanent=self.troops_permanent, troops_rotational=self.troops_rotational,
+                                   troops_home=self.troops_home, troops_total=self.troops_start, share=self.share,
+                                   gdp=self.gdp, capability=self.capability, enabler_dependence=self.enabler_dependence)
 
     def outcomes(self) -> tuple[list[str], np.ndarray]:
         """(names, [runs, outcomes]): the model's outcome definitions evaluated on all runs."""

@@ -44,7 +44,7 @@ import numpy as np
 
 from sim.engines.mesa.agents import Adversary, Ally, EuropeanPillar, Patron
 from sim.engines.mesa.events import EventBook
-from sim.model import initialisation, outcomes, russia
+from sim.model import initialisation, invariants, outcomes, russia
 from sim.model.effects import CHANNELS, STATE, Change, Order, Signal
 from sim.model.initialisation import initial_state
 from sim.model.loading import load_scenario
@@ -124,6 +124,7 @@ class AllianceModel(mesa.Model):
         )
         # The AgentSet of allies in their fixed (calibration) order, for array views.
         self.ally_list: list[Ally] = sorted(self.agents_by_type[Ally], key=lambda a: a.index)
+        self._troops_start = float(sum(a.us_troops for a in self.ally_list))  # invariant: with home, constant
         self.patron = Patron(self, n)
         self.adversary = Adversary(self, n, gdp=self.world.russia_gdp_usd_bn)
         self.pillar = EuropeanPillar(self)
@@ -309,6 +310,13 @@ class AllianceModel(mesa.Model):
         self.adversary.accumulate()
         self.last = outcomes.snapshot(self)                        # 8
         self.recorder.record(self)
+        if invariants.due(self.month, self.horizon):
+            first = invariants.window(self.month)
+            invariants.check_series([self.seed], {k: v[first:self.month + 1] for k, v in self.recorder.data.items()},
+                                    self.n, first)
+            invariants.check_state(self.month, [self.seed], **{f: self._arr(f) for f in invariants.ALLY_STATE},
+                                   russia_belief=self.adversary.belief_us_will(), troops_home=self.patron.troops_home,
+                                   troops_total=self._troops_start)
         self.datacollector.collect(self)
         self.running = self.month + 1 < self.horizon
 
