@@ -46,3 +46,26 @@ def test_a_contrast_smaller_than_the_minimum_effect_is_not_resolved_however_prec
     got = {c["claim"]: c for c in whopays.who_pays(fut, ref)[1]}
     c = got["baltic_hit_first"]
     assert c["contrast"] == pytest.approx(0.005) and c["verdict"] == "not resolved"
+
+
+def test_tables_read_a_folders_series_whatever_the_number_of_runs(tmp_path):
+    """Fewer kept runs than months (a quick sweep) still give the tables; too few months none."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    runs, months = 5, 120
+    cols = {"scenario": [], "design_point": [], "replication": [], "month": []}
+    cols.update({f"credibility_{g}": [] for g in whopays.GROUPS})
+    for scenario, drop in (("status_quo", 0.0), ("future", 0.1)):
+        for r in range(runs):
+            for t in range(months):
+                cols["scenario"].append(scenario)
+                cols["design_point"].append(0)
+                cols["replication"].append(r)
+                cols["month"].append(t)
+                for g in whopays.GROUPS:
+                    cols[f"credibility_{g}"].append(0.6 - drop * (t + 1) / months * (g == "baltic"))
+    pq.write_table(pa.table(cols), tmp_path / "timeseries.parquet")
+    groups, claims = whopays.tables(tmp_path, [("future", "status_quo")])
+    assert len(groups) == len(whopays.GROUPS) * len(whopays.HORIZONS) and len(claims) == len(whopays.CLAIMS)
+    assert {c["claim"]: c["verdict"] for c in claims}["baltic_risk_grows"] == "not resolved"  # 0.009, below 0.01

@@ -127,7 +127,7 @@ def tables(folder: Path, pairs: list[tuple[str, str]]) -> tuple[list[dict], list
         return [], []
     names = {a for pair in pairs for a in pair}
     series = series_by_scenario(path)
-    if not names <= set(series) or any(len(next(iter(series[s].values()))) < max(HORIZONS) for s in names):
+    if not names <= set(series) or any(next(iter(series[s].values())).shape[1] < max(HORIZONS) for s in names):
         return [], []
     groups, claims = [], []
     for future, reference in pairs:

@@ -2,7 +2,8 @@
 ``summarize``, ``report`` and ``compare`` make of what they read.
 
 * every file the manifest lists is there, with its size and sha256 (and so is every folder
-  written into it later with a manifest of its own: ``summary/``, ``report/``, ``discover/``);
+  written into it later with a manifest of its own: ``summary/``, ``report/``, ``discover/``,
+  ``attribution/``);
 * ``runs.parquet`` holds the runs the manifest counts (runs, failed), and every successful run's
   outcomes lie in their ranges; ``timeseries.parquet``'s monthly series too: the invariants of
   :mod:`sim.model.invariants`, as far as they can be read from the outputs.
@@ -148,7 +149,7 @@ def verify(folder: Path) -> tuple[list[str], list[str]]:
     if manifest.get("command") in ("run", "sweep"):
         problems += run_problems(folder, manifest)
         checked.append(f"{folder}: the runs' invariants (counts, ranges of outcomes and monthly series)")
-    for sub in ("summary", "report", "discover"):
+    for sub in ("summary", "report", "discover", "attribution"):
         if (folder / sub / MANIFEST).is_file() and sub not in {n.split("/")[0] for n in listed}:
             c, p = verify(folder / sub)
             checked += c
