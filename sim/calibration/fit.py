@@ -30,11 +30,12 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sim.calibration.posterior import Posterior
 from sim.calibration.trajectories import yearly_shares
 from sim.engines.runner import run_seed
 from sim.model.loading import load_scenario
@@ -214,35 +215,6 @@ def _batch_sampler(model: BatchedModel, smallest: int, largest: int):
             return sample
 
     return BatchSampler()
-
-
-@dataclass
-class Posterior:
-    """The last population of a fit: particles [particles, parameters] with their weights."""
-
-    names: list[str]
-    particles: np.ndarray
-    weights: np.ndarray
-    priors: dict[str, tuple[float, float]]
-    last_year: int
-    info: dict = field(default_factory=dict)
-
-    def quantiles(self, q: Sequence[float]) -> np.ndarray:
-        """Weighted quantiles [len(q), parameters]."""
-        out = np.empty((len(q), len(self.names)))
-        for k in range(len(self.names)):
-            order = np.argsort(self.particles[:, k], kind="stable")
-            x, w = self.particles[order, k], self.weights[order]
-            cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
-            out[:, k] = np.interp(q, cdf, x)
-        return out
-
-    def draw(self, u: np.ndarray) -> np.ndarray:
-        """Particles picked by uniforms ``u`` in [0, 1) through the weights' cumulative sum: one
-        uniform picks a whole particle, so the parameters keep their joint distribution."""
-        cdf = np.cumsum(self.weights) / self.weights.sum()
-        idx = np.minimum(np.searchsorted(cdf, np.asarray(u), side="right"), len(cdf) - 1)
-        return self.particles[idx]
 
 
 def uniform_bounds(scenario: Scenario, names: Sequence[str]) -> dict[str, tuple[float, float]]:

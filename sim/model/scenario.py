@@ -519,6 +519,25 @@ class Source(BaseModel):
     document: str = Field("brief", description="which source document")
 
 
+class PosteriorPrior(BaseModel):
+    """A fitted posterior as the prior of the parameters it fits (:mod:`sim.calibration.posterior`):
+    each run draws one particle for all of them; the other parameters keep their priors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    posterior: str = Field(description="a shipped posterior, 'calibration/<name>', or a posterior folder")
+
+    @field_validator("posterior")
+    @classmethod
+    def _exists(cls, value: str) -> str:
+        from sim.calibration.posterior import resolve
+
+        try:
+            resolve(value)
+        except FileNotFoundError as err:
+            raise ValueError(str(err)) from None
+        return value
+
+
 class Scenario(BaseModel):
     """One future, or a counterfactual, as a political scientist would write it down."""
 
@@ -538,6 +557,8 @@ class Scenario(BaseModel):
     pillar: Pillar = Field(default_factory=Pillar)
     events: list[Event] = Field(default_factory=list)
     signposts: list[Signpost] = Field(default_factory=list)
+    prior: PosteriorPrior | None = Field(None, description="a fitted posterior for the parameters it fits "
+                                                           "(calibrated priors); the others keep the priors above")
 
     @model_validator(mode="before")
     @classmethod
