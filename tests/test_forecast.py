@@ -64,3 +64,12 @@ def test_scored_allies_have_figures_at_both_ends():
     codes = forecast.scored_allies(2023, 2, hist)
     assert "DEU" not in codes and "ISL" not in codes and "POL" in codes   # Germany 2025 is blank
     assert "DEU" in forecast.scored_allies(2023, 1, hist)
+
+
+def test_validate_model_refuses_an_out_that_is_a_file(tmp_path, capsys):
+    from sim.cli import main
+
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    assert main(["validate-model", "--quick", "--out", str(target)]) == 2
+    assert "not a folder" in capsys.readouterr().err
