@@ -311,11 +311,20 @@ def _report_errors(fn):
         raise BadInput(str(err)) from None
 
 
+def _command_line(args) -> str:
+    """The command as it was run, for the report's reproducibility block."""
+    import shlex
+
+    return "deterrence " + shlex.join(args.argv)
+
+
 def cmd_report(args) -> int:
     from sim.report import build_report
 
-    out = _report_errors(lambda: build_report(Path(args.folder), odds=args.odds, workers=args.workers))
-    print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
+    out = _report_errors(lambda: build_report(Path(args.folder), odds=args.odds, workers=args.workers,
+                                              command=_command_line(args), fmt=args.format))
+    print(f"wrote {out}/index.html (open it in a browser), figures/ ({'SVG, ' if args.format == 'svg' else ''}PNG, PDF), "
+          "tables/ (CSV, Markdown, LaTeX)")
     return 0
 
 
@@ -323,8 +332,9 @@ def cmd_compare(args) -> int:
     from sim.report import compare
 
     out = _report_errors(lambda: compare([Path(f) for f in args.folders], _out_dir(Path(args.out)), odds=args.odds,
-                                         workers=args.workers))
-    print(f"wrote {out}/index.html (open it in a browser), figures/ (PNG, PDF), tables/ (CSV, Markdown, LaTeX)")
+                                         workers=args.workers, command=_command_line(args), fmt=args.format))
+    print(f"wrote {out}/index.html (open it in a browser), figures/ ({'SVG, ' if args.format == 'svg' else ''}PNG, PDF), "
+          "tables/ (CSV, Markdown, LaTeX)")
     return 0
 
 
@@ -545,6 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--odds", help="CSV of market prices for signposts (columns signpost, price, source, date)")
     p.add_argument("--workers", type=_positive_int,
                    help="processes drawing the figures (default: every core, at most 4); same files whatever the number")
+    p.add_argument("--format", choices=["png", "svg"], default="png",
+                   help="figures shown on the page: png (default) or svg (also written; PNG and PDF always are)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("compare", help="one report comparing several result folders",
@@ -554,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--odds", help="CSV of market prices for signposts (columns signpost, price, source, date)")
     p.add_argument("--workers", type=_positive_int,
                    help="processes drawing the figures (default: every core, at most 4); same files whatever the number")
+    p.add_argument("--format", choices=["png", "svg"], default="png",
+                   help="figures shown on the page: png (default) or svg (also written; PNG and PDF always are)")
     p.set_defaults(func=cmd_compare)
 
     # ---- story and explore
@@ -605,6 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # as run: the report records it
     from sim.model.loading import ScenarioError
 
     try:

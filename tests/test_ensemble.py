@@ -252,6 +252,10 @@ allies:
   procurement_lag_months: {dist: choice, values: [0, 12, 24, 36]}
 beliefs:
   similarity_range_km: {dist: uniform, low: 600, high: 1500}
+world:
+  overrides:
+    LTU: {strategy: deal}
+    HUN: {strategy: accommodation}
 events:
   - {id: deu_to_pol, kind: relocation, month: 2026-05, host: DEU, to: POL, troops: 5000, duration_months: 9, hub_loss: 0.2}
   - {id: ita_quiet, kind: withdrawal, month: 2026-06, host: ITA, troops: {dist: uniform, low: 500, high: 3000}, duration_months: 4, announce: false}

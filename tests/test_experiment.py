@@ -68,7 +68,7 @@ def test_shipped_experiments_load_with_the_designs_they_describe():
                              "russia_reads_signal", "russia_reads_opportunity")
     assert set(design.seed_points) == {0}  # arms are paired: same seeds
     assert design.fixed(0, 1) == {"events.germany_withdrawal.hub_loss": 0.137}
-    assert design.fixed(0, 3) == {"pillar.initial_enabler_dependence": 0.0, "pillar.min_enabler_dependence": 0.0}
+    assert design.fixed(0, 3) == {"pillar.initial_enabler_dependence": 0.2, "pillar.min_enabler_dependence": 0.2}
     assert [(c.a, c.b) for c in bets.spec.compare] == [
         ("hub_lost", "hub_kept"), ("enablers_dependent", "enablers_sovereign"),
         ("russia_reads_opportunity", "russia_reads_signal")]

@@ -123,8 +123,8 @@ def test_backing_down_invites_challenges_to_similar_allies(root):
 
 @pytest.mark.parametrize("root", ROOTS)
 def test_burden_shifting_a_host_spends_less_when_us_troops_arrive(root):
-    """Burden shifting (Olson and Zeckhauser 1966; Plümper and Neumayer 2015 on US troops and
-    host spending): 20,000 US troops deployed to Poland from June 2026 over six months, against
+    """Burden shifting (Olson and Zeckhauser 1966: the ally that receives more of the
+    alliance's protection buys less of its own): 20,000 US troops deployed to Poland from June 2026 over six months, against
     none. At 24 months Poland's defence share is lower by at least 0.05 points of GDP (fixed
     before running: a tenth of the yearly steps allies legislated in 2024-2026, which were
     several tenths). The troops raise the US protection in reach and Poland's credibility, so

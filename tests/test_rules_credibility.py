@@ -183,3 +183,24 @@ def test_array_and_scalar_calls_agree_bit_for_bit():
     lr = rng.uniform(0.1, 3.0, 101)
     assert odds_update(p, lr).tobytes() == np.array([odds_update(x, y) for x, y in zip(p, lr, strict=True)]).tobytes()
     assert beta_mean(a, b).tobytes() == np.array([beta_mean(x, y) for x, y in zip(a, b, strict=True)]).tobytes()
+
+
+def test_attention_follows_dependence_and_is_the_same_into_a_buffer():
+    """Snyder (1984): attention 1 - k + k min(1, d/d_ref). k = 0 reads everything in full; k = 1
+    reads in proportion to dependence, the most dependent ally in full; computed into a buffer
+    (the fast engine) or not (the Mesa engine), the same bits."""
+    from sim.model.rules.credibility import attention, attention_scale, dependence_on_patron
+
+    exposure, europe = np.array([0.5, 0.25, 0.05]), np.array([0.2, 0.6, 0.9])
+    d = dependence_on_patron(exposure, europe)
+    assert d.tolist() == pytest.approx([0.4, 0.1, 0.005])
+    scale = attention_scale(exposure, d.max())
+    assert attention(scale, europe, 0.0, 1.0).tolist() == [1.0, 1.0, 1.0]
+    full = attention(scale, europe, 1.0, 0.0)
+    assert full.tolist() == pytest.approx([1.0, 0.25, 0.0125])
+    half = attention(scale, europe, 0.5, 0.5)
+    out = np.empty(3)
+    assert attention(scale, europe, 0.5, 0.5, out=out) is out
+    assert out.tolist() == half.tolist() == pytest.approx([1.0, 0.625, 0.50625])
+    # one ally at a time (the Mesa engine's scalars) gives the array's bits
+    assert [float(attention(scale[i], europe[i], 0.5, 0.5)) for i in range(3)] == half.tolist()

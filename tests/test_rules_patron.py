@@ -78,3 +78,17 @@ def test_array_and_scalar_calls_agree_bit_for_bit():
     assert arr.tobytes() == sc.tobytes()
     arr = response_effectiveness(troops, 7000.0)
     assert arr.tobytes() == np.array([response_effectiveness(t, 7000.0) for t in troops]).tobytes()
+
+
+def test_rival_payment_forms_graded_and_step():
+    """phi = 0 (graded): an ally 0.1 points short loses 0.1 w_pay; phi = 1 (step): the full w_pay,
+    as one 2 points short does; above the threshold neither form costs anything."""
+    def z(share, phi):
+        return will(share=share, threshold=3.5, strictness=1.0, payment_form=phi)
+
+    c = W["conditionality_penalty"]
+    assert z(3.4, 0.0) == pytest.approx(logistic(1.0 - 1.5 * 0.1 - c), rel=1e-12)
+    assert z(3.4, 1.0) == pytest.approx(logistic(1.0 - 1.5 - c), rel=1e-12)
+    assert z(1.5, 1.0) == pytest.approx(z(3.4, 1.0), rel=1e-15)     # a step: depth does not matter
+    assert z(4.0, 0.0) == z(4.0, 1.0) == pytest.approx(logistic(1.0 - c), rel=1e-15)
+    assert z(3.4, 0.5) == pytest.approx(logistic(1.0 - 1.5 * (0.5 * 0.1 + 0.5) - c), rel=1e-12)

@@ -115,3 +115,28 @@ def test_signposts_of_the_brief_are_recorded(outcomes):
     happened = fw["signpost.second_withdrawal_within_90_days"] == 1
     months = fw["signpost.second_withdrawal_within_90_days.month"]
     assert np.all(months[happened] <= 3) and np.all(np.isnan(months[~happened]))
+
+
+def test_signposts_say_whether_they_are_scripted_or_emerge():
+    """A signpost is as scripted as the least scripted event that can produce it: the brief's
+    signposts emerge from decisions in the futures that carry them; none can happen in the
+    status quo; a fixed month is scripted; a constant hazard is scripted timing."""
+    from sim.model.outcomes import signpost_origin
+
+    def origins(name):
+        s = load_scenario(name)
+        return {sp.id: signpost_origin(s, sp) for sp in s.signposts}
+
+    assert origins("troops_to_poland")["polish_basing_deal_before_june"] == "emerges"
+    assert origins("further_withdrawals")["second_withdrawal_within_90_days"] == "emerges"
+    assert origins("europe_accelerates")["eu_budget_doubles_with_c2"] == "emerges"
+    assert origins("troops_to_poland")["hague_majority_on_time"] == "simulated"
+    assert set(origins("status_quo").values()) == {"cannot happen", "simulated"}
+    s = load_scenario("troops_to_poland")
+    deal = next(sp for sp in s.signposts if sp.id == "polish_basing_deal_before_june")
+    fixed = [e.model_copy(update={"month": "2026-05", "hazard": None}) if e.kind == "basing_deal" else e
+             for e in s.events]
+    assert signpost_origin(s.model_copy(update={"events": fixed}), deal) == "scripted"
+    flat = [e.model_copy(update={"hazard": e.hazard.model_copy(update={"rises_with": "none"})})
+            if e.kind == "basing_deal" else e for e in s.events]
+    assert signpost_origin(s.model_copy(update={"events": flat}), deal) == "scripted timing"

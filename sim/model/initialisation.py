@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from sim.model.rules import strategy
 from sim.model.scenario import Scenario
 from sim.model.world import World
 
@@ -62,6 +63,8 @@ def initial_state(world: World, scenario: Scenario, p: SimpleNamespace) -> dict[
         "enabler_dependence": _per_run(pillar.initial_enabler_dependence) * ones,
         "solidarity": _per_run(beliefs.initial_solidarity) * ones,
         "strength": _per_run(beliefs.initial_strength) * ones,
+        "strategy": np.array([strategy.STRATEGIES.index(s) if s is not None else strategy.COLLECTIVE
+                              for s in column("strategy", [None] * n, object)], dtype=np.int64),
     }
 
 

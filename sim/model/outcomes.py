@@ -442,6 +442,44 @@ def signpost_values(spec, s: dict[str, np.ndarray], n_allies: int, first) -> dic
     return out
 
 
+DECISION_DRIVERS = frozenset({"share_below_threshold", "share_with_deal", "deterrence_failures", "autonomy_share",
+                              "host_not_paying", "host_seeks_deal"})
+"""Hazard drivers that are the model's agents' decisions or their results (not the calendar)."""
+
+ORIGINS = {
+    "simulated": "read from a series the model produces",
+    "emerges": "its event's chance rises with the agents' decisions (hazard.rises_with)",
+    "scripted timing": "its event is scripted; only its month is left to chance",
+    "scripted": "its event is scripted on a fixed month",
+    "cannot happen": "no event of the scenario can produce it",
+}
+"""What a signpost's probability measures, by where its event comes from."""
+
+
+def signpost_origin(spec, sp) -> str:
+    """Whether the signpost ``sp`` of scenario ``spec`` is simulated or scripted (a key of
+    :data:`ORIGINS`). An event signpost is as scripted as the least scripted event that can
+    produce it: a fixed month is scripted; a constant hazard (or one rising with time) is
+    scripted timing; a hazard rising with a decision emerges. A report must not present a
+    scripted signpost's probability as the model's finding."""
+    if not isinstance(sp, EventSignpost):
+        return "simulated"
+    kinds = {sp.event} | ({"relocation"} if sp.event == "withdrawal" else set())
+    found = []
+    for e in spec.events:
+        host = getattr(e, "host", None)
+        if e.kind not in kinds or (sp.host is not None and host != sp.host) \
+                or (sp.exclude_host is not None and host == sp.exclude_host):
+            continue
+        if e.month is not None:
+            found.append(3)
+        elif e.hazard.rises_with in DECISION_DRIVERS:
+            found.append(1)
+        else:
+            found.append(2)
+    return {1: "emerges", 2: "scripted timing", 3: "scripted"}[min(found)] if found else "cannot happen"
+
+
 def _event_signpost_month(sp: EventSignpost, first, start: str):
     """The month by which the signpost's event and every required kind have happened, if
     that is within its deadline; NaN otherwise. A relocation counts as a withdrawal."""

@@ -34,7 +34,7 @@ def patron_will(share, threshold, strictness, holds_deal, us_troops, exit_notice
         base=w.will_base, payment_weight=w.will_payment_weight,
         conditionality_penalty=w.conditionality_penalty, deal_weight=w.will_deal_weight,
         tripwire_weight=w.will_tripwire_weight, distraction_weight=w.will_distraction_weight,
-        exit_penalty=w.exit_will_penalty,
+        exit_penalty=w.exit_will_penalty, payment_form=w.will_payment_form,
     )
 
 

@@ -91,6 +91,9 @@ class CountryOverride(BaseModel):
     logistics_hub: Number | None = Field(None, ge=0, le=1, description="value as a reinforcement hub, 0-1")
     fiscal_ceiling: Number | None = Field(None, ge=0, le=15, description="highest sustainable % of GDP")
     pledge_exempt: bool | None = Field(None, description="stated exception to the Hague pledge (Spain)")
+    strategy: Literal["collective", "deal", "autonomy", "accommodation"] | None = Field(
+        None, description="the strategy the ally follows at the start (default collective defence); 'deal': it "
+                          "is already bidding for a bilateral deal, as Poland for the relocated troops")
 
 
 class World(BaseModel):
@@ -125,6 +128,7 @@ class Patron(Section):
     attention: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of US attention and means available for Europe (a war elsewhere lowers it)")
     will_base: Prior = param({"dist": "normal", "mean": 1.0, "sd": 0.4, "low": -3, "high": 4}, -5, 5, "log-odds", "intercept of the patron's latent will to defend an ally")
     will_payment_weight: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 5, "log-odds per point of GDP", "will lost per point of GDP an ally falls short of the threshold, times strictness (paying above it earns nothing)")
+    will_payment_form: Prior = param(0.0, 0, 1, "0-1", "phi: form of the priced guarantee's payment term, between two rival rules: 0 graded (will falls in proportion to the points an ally is short), 1 step (any shortfall costs the full payment weight: pay or be on your own)")
     conditionality_penalty: Prior = param({"dist": "uniform", "low": 0.0, "high": 1.0}, 0, 5, "log-odds, times strictness", "will lost by every ally whose guarantee is conditional: a priced commitment is a weaker one (0: conditionality is a harmless lever)")
     will_deal_weight: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.2}, 0, 5, "log-odds", "effect on will of a bilateral deal")
     will_tripwire_weight: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.6}, 0, 3, "log-odds per log(1 + thousand troops)", "tripwire: US troops present raise the will to fight for the host")
@@ -478,7 +482,7 @@ class EventSignpost(BaseModel):
     source: str | None = None
     event: Literal[
         "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
-        "halt_deployment", "trade_coercion", "exit_notice", "threat_shock",
+        "halt_deployment", "trade_coercion", "exit_notice", "threat_shock", "crisis", "deployment",
     ]
     host: str | None = Field(None, description="only events concerning this ally")
     exclude_host: str | None = Field(None, description="only events not concerning this ally")

@@ -16,35 +16,47 @@ from sim.report.workers import Drawer, resolve_workers, warm_up
 
 __all__ = ["ReportInputError", "build_report", "compare"]
 
-OUTPUT_SUFFIXES = {".png", ".pdf", ".txt", ".csv", ".md", ".tex"}
+OUTPUT_SUFFIXES = {".png", ".pdf", ".svg", ".txt", ".csv", ".md", ".tex"}
+FORMATS = ("png", "svg")  # what the page shows (--format); PNG and PDF are always written
 
 
-def build_report(folder: str | Path, odds: str | Path | None = None, workers: int | None = None) -> Path:
+def build_report(folder: str | Path, odds: str | Path | None = None, workers: int | None = None,
+                 command: str | None = None, fmt: str = "png") -> Path:
     """Write the report of one result folder (from ``run`` or ``sweep``) to ``folder/report``.
     ``workers``: processes drawing the figures (default: one per core, at most four); the files
-    are the same whatever their number."""
+    are the same whatever their number. ``command``: the command line as run, for the page's
+    reproducibility block (the CLI passes its argv; from Python, the equivalent command).
+    ``fmt``: 'svg' also writes each figure as SVG and shows that on the page."""
     folder = Path(folder)
     workers = resolve_workers(workers)
     warm_up(workers, [folder])
     res = load_results([folder])
-    cmd = f"deterrence report {folder.resolve().name}" + (f" --odds {Path(odds).name}" if odds else "")
-    return _build(res, folder / "report", odds, cmd, f"Deterrence report: {folder.resolve().name}", workers)
+    cmd = command or (f"deterrence report {folder.resolve().name}" + (f" --odds {Path(odds).name}" if odds else "")
+                      + (f" --format {fmt}" if fmt != "png" else ""))
+    return _build(res, folder / "report", odds, cmd, f"Deterrence report: {folder.resolve().name}", workers, fmt)
 
 
 def compare(folders: list[str | Path], out: str | Path, odds: str | Path | None = None,
-            workers: int | None = None) -> Path:
+            workers: int | None = None, command: str | None = None, fmt: str = "png") -> Path:
     """Write one report comparing several result folders to ``out``."""
     folders = [Path(f) for f in folders]
     workers = resolve_workers(workers)
     warm_up(workers, folders)
     res = load_results(folders)
     names = " ".join(f.resolve().name for f in folders)
-    cmd = f"deterrence compare {names} --out {Path(out).name}" + (f" --odds {Path(odds).name}" if odds else "")
+    cmd = command or (f"deterrence compare {names} --out {Path(out).name}"
+                      + (f" --odds {Path(odds).name}" if odds else "") + (f" --format {fmt}" if fmt != "png" else ""))
     return _build(res, Path(out), odds, cmd, f"Deterrence comparison: {', '.join(f.resolve().name for f in folders)}",
-                  workers)
+                  workers, fmt)
 
 
-def _build(res: Results, out: Path, odds_file, command: str, title: str, workers: int = 1) -> Path:
+def _build(res: Results, out: Path, odds_file, command: str, title: str, workers: int = 1, fmt: str = "png") -> Path:
+    from sim.report.style import set_figure_formats
+
+    if fmt not in FORMATS:
+        raise ReportInputError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    res.figure_formats = ("png", "pdf", "svg") if fmt == "svg" else ("png", "pdf")
+    set_figure_formats(res.figure_formats)  # in worker processes: when the results arrive there
     fig_dir, tab_dir = out / "figures", out / "tables"
     try:
         return _build_in(res, out, fig_dir, tab_dir, odds_file, command, title, workers)
@@ -93,7 +105,8 @@ def _build_in(res: Results, out: Path, fig_dir: Path, tab_dir: Path, odds_file, 
                 for i, metric in enumerate(F.ally_map_metrics(res))]
         odds_figure = draw(F.odds_figure, fig_dir, comparison, cost=0.8) if odds is not None else None
         draw.start()
-        first = [T.scenarios_table(res), T.outcomes_table(res), *filter(None, [T.differences_table(res)])]
+        first = [T.scenarios_table(res), *filter(None, [T.signposts_table(res)]), T.outcomes_table(res),
+                 *filter(None, [T.differences_table(res)])]
 
         def add(fig):
             if fig is not None:
@@ -148,9 +161,16 @@ def _build_in(res: Results, out: Path, fig_dir: Path, tab_dir: Path, odds_file, 
     written = {p for f in figures for p in f.files}
     for t in tables:
         written.update(T.write_table(t, tab_dir))
+    from sim.report.attribution import attribution
+
+    attributed = attribution(res, fig_dir)  # the hook of the page's attribution section
+    if attributed is not None:
+        for t in attributed[1]:
+            written.update(T.write_table(t, tab_dir))
+        written.update(p for f in attributed[0] for p in f.files)
     _remove_stale(fig_dir, written)
     _remove_stale(tab_dir, written)
-    write_html(out, res, figures, tables, notes, odds_notes, command, title)
+    write_html(out, res, figures, tables, notes, odds_notes, command, title, attributed)
     return out
 
 

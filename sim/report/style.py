@@ -110,21 +110,36 @@ PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDat
 LAYOUT_IN_DRAW = True  # see savefig; False: matplotlib's own way (the tests compare the two)
 
 
+SVG_METADATA = {"Date": None, "Creator": None}
+SVG_HASHSALT = "deterrence"  # fixed ids inside the SVG: the same figure, the same bytes
+FIGURE_FORMATS: tuple[str, ...] = ("png", "pdf")  # set per report (--format svg adds "svg")
+OPTIONS = {"png": {"dpi": 300, "metadata": PNG_METADATA}, "pdf": {"metadata": PDF_METADATA},
+           "svg": {"metadata": SVG_METADATA}}
+
+
+def set_figure_formats(formats: tuple[str, ...]) -> None:
+    """The files save_figure writes for each figure, in this process."""
+    global FIGURE_FORMATS
+    FIGURE_FORMATS = tuple(formats)
+
+
 def save_figure(fig, stem: Path) -> list[Path]:
-    """Write ``stem.png`` (300 dpi) and ``stem.pdf`` (TrueType fonts embedded) without any
-    timestamp or software version, so that regenerating gives identical bytes; close ``fig``.
-    Each file is written whole or not at all (see sim.report.files)."""
+    """Write ``stem.png`` (300 dpi) and ``stem.pdf`` (TrueType fonts embedded), and ``stem.svg``
+    when the report asks for it (text kept as text), without any timestamp or software version,
+    so that regenerating gives identical bytes; close ``fig``. Each file is written whole or not
+    at all (see sim.report.files)."""
     stem = Path(stem)
-    png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
+    paths = [stem.with_suffix(f".{f}") for f in FIGURE_FORMATS]
     try:
-        with report_style():  # savefig reads pdf.fonttype and the like at save time
-            for path, options in ((png, {"dpi": 300, "metadata": PNG_METADATA}), (pdf, {"metadata": PDF_METADATA})):
+        # savefig reads pdf.fonttype and the like at save time
+        with report_style(), matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "none"}):
+            for path in paths:
                 buffer = io.BytesIO()
-                savefig(fig, buffer, format=path.suffix[1:], **options)
+                savefig(fig, buffer, format=path.suffix[1:], **OPTIONS[path.suffix[1:]])
                 write_atomic(path, buffer.getvalue())
     finally:
         plt.close(fig)
-    return [png, pdf]
+    return paths
 
 
 def savefig(fig, target, **options) -> None:

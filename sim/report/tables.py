@@ -31,6 +31,8 @@ class Table:
     rows: list[list[str]]
     spec: str                     # LaTeX column spec, e.g. "p{5cm}lrr"
     rule_on: int | None = 0       # a rule between rows whose value in this column changes
+    keep: int = 1                 # LaTeX: columns repeated in every part when the table is split by columns
+    unit: int = 1                 # LaTeX: columns that stay together (a value and its interval)
 
 
 def number(v: float, like: float | None = None) -> str:
@@ -47,6 +49,11 @@ def number(v: float, like: float | None = None) -> str:
     if m >= 1:
         return f"{v:.2f}"
     return f"{v:.3f}"
+
+
+def count(n: int) -> str:
+    """A count with thousands separators: 10,000 runs."""
+    return f"{int(n):,}"
 
 
 def interval(e: D.Estimate) -> str:
@@ -81,38 +88,103 @@ def to_csv(t: Table) -> str:
 
 def to_markdown(t: Table) -> str:
     lines = [f"**{_md_escape(t.title)}.** {_md_escape(t.caption)}", "",
-             "| " + " | ".join(_md_escape(h) for h in t.headers) + " |",
+             "| " + " | ".join(_md_escape(h).replace("\n", " ") for h in t.headers) + " |",
              "|" + "|".join("---:" if a == "r" else "---" for a in _aligns(t)) + "|"]
-    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in t.rows]
+    lines += ["| " + " | ".join(_md_escape(c).replace("\n", " ") for c in row) + " |" for row in t.rows]
     return "\n".join(lines) + "\n"
 
 
+def _columns(spec: str) -> list[str]:
+    return re.findall(r"p\{[^}]*\}|[lrc]", spec)
+
+
 def _aligns(t: Table) -> list[str]:
-    return [c if c in "lrc" else "l" for c in re.findall(r"p\{[^}]*\}|[lrc]", t.spec)]
+    return [c if c in "lrc" else "l" for c in _columns(t.spec)]
+
+
+# LaTeX tables must fit the text width of an A4 page and of a US letter page with the margins
+# journals use (A4 with 2.5 cm margins: 16 cm; letter with 1 inch: 16.5 cm). Widths are
+# estimated at \footnotesize (8 pt: a digit is 4 pt, letters about 4.3 pt on average) with
+# \tabcolsep at 4 pt; a table wider than TEXT_WIDTH_CM is split into parts by columns, each
+# repeating the first ``keep`` columns (tests/test_report_appendix.py compiles every table with
+# pdflatex on both papers and reads the log for overfull boxes).
+TEXT_WIDTH_CM = 15.5
+CHAR_CM = 0.13
+COLUMN_GAP_CM = 2 * 4 / 72 * 2.54  # \tabcolsep on each side
+
+
+def _cell_lines(cell: str) -> list[str]:
+    return str(cell).split("\n")
+
+
+def _column_width(t: Table, i: int) -> float:
+    spec = _columns(t.spec)[i]
+    if spec.startswith("p{"):
+        return float(spec[2:-3]) + COLUMN_GAP_CM  # p{N cm}
+    longest = max((len(line) for row in [t.headers, *t.rows] for line in _cell_lines(row[i])), default=1)
+    return longest * CHAR_CM + COLUMN_GAP_CM
+
+
+def latex_parts(t: Table) -> list[list[int]]:
+    """Column indices of each part of a LaTeX table: all of them if the table fits the page,
+    else the first ``keep`` columns plus as many units of the others as fit, part after part."""
+    n = len(t.headers)
+    widths = [_column_width(t, i) for i in range(n)]
+    if sum(widths) <= TEXT_WIDTH_CM or n <= t.keep + t.unit:
+        return [list(range(n))]
+    units = [list(range(i, min(i + t.unit, n))) for i in range(t.keep, n, t.unit)]
+    base = sum(widths[: t.keep])
+    # The fewest parts of about equal size (3 + 2 columns, not 4 + 1) that each fit.
+    for k in range(2, len(units) + 1):
+        size = math.ceil(len(units) / k)
+        parts = [[i for unit in units[j: j + size] for i in unit] for j in range(0, len(units), size)]
+        if all(base + sum(widths[i] for i in part) <= TEXT_WIDTH_CM for part in parts):
+            break
+    return [list(range(t.keep)) + part for part in parts]
+
+
+def _latex_cell(cell: str, align: str) -> str:
+    lines = _cell_lines(cell)
+    if len(lines) == 1:
+        return latex_escape(cell)
+    # Two lines in one cell (an estimate over its interval): a nested tabular, standard LaTeX.
+    a = align if align in "lrc" else "l"
+    # "\\{}": a line that starts with "[" (an interval) must not be read as the optional argument of \\.
+    return f"\\begin{{tabular}}[t]{{@{{}}{a}@{{}}}}" + r" \\{}".join(latex_escape(x) for x in lines) + r"\end{tabular}"
 
 
 def to_latex(t: Table) -> str:
-    """A longtable with booktabs rules (it may run over pages, as appendix tables do)."""
-    head = " & ".join(latex_escape(h) for h in t.headers) + r" \\"
-    lines = [
-        f"% {t.name}: written by 'deterrence report'. Needs \\usepackage{{booktabs,longtable}}.",
-        "{\\footnotesize",
-        f"\\begin{{longtable}}{{{t.spec}}}",
-        f"\\caption{{{latex_escape(t.title)}. {latex_escape(t.caption)}}}\\label{{tab:{t.name.replace('_', '-')}}}\\\\",
-        r"\toprule", head, r"\midrule", r"\endfirsthead",
-        r"\toprule", head, r"\midrule", r"\endhead",
-        r"\bottomrule", r"\endfoot",
-    ]
-    previous = None
-    for row in t.rows:
-        if t.rule_on is not None and previous is not None and row[t.rule_on] != previous:
-            lines.append(r"\midrule")
-        cells = list(row)
-        if t.rule_on is not None and row[t.rule_on] == previous:
-            cells[t.rule_on] = ""  # a repeated group label is left blank under its first row
-        previous = row[t.rule_on] if t.rule_on is not None else None
-        lines.append(" & ".join(latex_escape(c) for c in cells) + r" \\")
-    lines += [r"\end{longtable}", "}"]
+    """Longtables with booktabs rules (they may run over pages, as appendix tables do), at
+    \footnotesize; a table too wide for the page is split by columns into parts, each its own
+    longtable ('part k of n' in the caption)."""
+    parts = latex_parts(t)
+    lines = [f"% {t.name}: written by 'deterrence report'. Needs \\usepackage{{booktabs,longtable}}; "
+             f"fits the text width of A4 and US letter with 2.5 cm margins.",
+             "{\\footnotesize\\setlength{\\tabcolsep}{4pt}"]
+    columns, aligns = _columns(t.spec), _aligns(t)
+    for k, cols in enumerate(parts, start=1):
+        spec = "".join(columns[i] for i in cols)
+        head = " & ".join(_latex_cell(t.headers[i], aligns[i]) for i in cols) + r" \\"
+        part = f" (part {k} of {len(parts)})" if len(parts) > 1 else ""
+        label = f"tab:{t.name.replace('_', '-')}" + (f"-{k}" if len(parts) > 1 else "")
+        lines += [
+            f"\\begin{{longtable}}{{{spec}}}",
+            f"\\caption{{{latex_escape(t.title)}{part}. {latex_escape(t.caption)}}}\\label{{{label}}}\\\\",
+            r"\toprule", head, r"\midrule", r"\endfirsthead",
+            r"\toprule", head, r"\midrule", r"\endhead",
+            r"\bottomrule", r"\endfoot",
+        ]
+        previous = None
+        for row in t.rows:
+            if t.rule_on is not None and previous is not None and row[t.rule_on] != previous:
+                lines.append(r"\midrule")
+            cells = list(row)
+            if t.rule_on is not None and row[t.rule_on] == previous:
+                cells[t.rule_on] = ""  # a repeated group label is left blank under its first row
+            previous = row[t.rule_on] if t.rule_on is not None else None
+            lines.append(" & ".join(_latex_cell(cells[i], aligns[i]) for i in cols) + r" \\")
+        lines.append(r"\end{longtable}")
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 
@@ -138,8 +210,8 @@ def scenarios_table(res: D.Results) -> Table:
                "runs_with_series": res.n_series_runs(g), "design_points": sel["design_point"].nunique(),
                "root_seed": seed, "folder": folders}
         recs.append(rec)
-        rows.append([D.display(g), str(rec["runs"]), str(rec["failed"]), str(rec["runs_with_series"]),
-                     str(rec["design_points"]), seed, folders])
+        rows.append([D.display(g), count(rec["runs"]), count(rec["failed"]), count(rec["runs_with_series"]),
+                     count(rec["design_points"]), seed, folders])
     caption = ("Runs that succeeded and failed, runs that kept monthly series, design points and root "
                "seed, by " + ("scenario" if res.group_by == "scenario" else res.group_by) + ".")
     return Table("scenarios", "Runs compared", caption, pd.DataFrame(recs),
@@ -164,56 +236,132 @@ def group_header(res: D.Results) -> str:
 
 
 def outcomes_table(res: D.Results) -> Table:
+    """The appendix table: one row per outcome, one column per scenario (or arm), each cell the
+    estimate over its 95% interval. A rare count has a row for the share of runs with any and
+    two for the runs with any (mean, median, bootstrap intervals); a signpost that is scripted
+    or set by a scenario, or that cannot happen there, says so in its cell. The CSV keeps the long form."""
+    from sim.report.scenarios import signpost_mark
+
+    groups = list(res.groups)
     recs, rows = [], []
+
+    def rec(name, g, statistic, value, low, high, n, how):
+        recs.append({"outcome": name, "label": D.label(name, res), "unit": D.unit(name), "scenario": g, "runs": n,
+                     "statistic": statistic, "estimate": value, "low": low, "high": high, "interval": how})
+
     for name in probability_outcomes(res) + mean_outcomes(res):
         prob = D.is_probability(name)
-        u = D.unit(name)
-        for g in res.groups:
+        label = f"{D.label(name, res).removeprefix('Signpost: ')} ({D.unit(name)})"
+        cells, medians = [], []
+        for g in groups:
             e = D.estimate(res, g, name)
+            mark = signpost_mark(res, res.scenario_of(g), name.split(".")[1]) if name.startswith("signpost.") else ""
             if e.n == 0:
+                cells.append("n/a" + mark)
+                medians.append("n/a")
                 continue
-            recs.append({"outcome": name, "label": D.label(name, res), "unit": u, "scenario": g, "runs": e.n,
-                         "statistic": "probability" if prob else "mean", "estimate": e.value,
-                         "low": e.low, "high": e.high,
-                         "interval": INTERVAL_PROBABILITY if prob else INTERVAL_MEAN})
-            rows.append([f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", D.display(g), str(e.n),
-                         ("P = " if prob else "") + number(e.value), interval(e)])
+            if name.endswith(D.IF_ANY):
+                r = D.rare(res, g, name.removesuffix(D.IF_ANY))
+                rec(name, g, "mean", r["mean"], r["mean_low"], r["mean_high"], e.n, "percentile bootstrap 95% interval")
+                rec(name, g, "median", r["median"], r["median_low"], r["median_high"], e.n,
+                    "percentile bootstrap 95% interval")
+                medians.append(f"{number(r['median'])}\n{interval(D.Estimate(r['median'], r['median_low'], r['median_high'], e.n))}")
+            else:
+                rec(name, g, "probability" if prob else "mean", e.value, e.low, e.high, e.n,
+                    INTERVAL_PROBABILITY if prob else INTERVAL_MEAN)
+            cells.append(f"{number(e.value)}\n{interval(e)}" + (f"\n{mark.strip(' ()')}" if mark else ""))
+        if name.endswith(D.IF_ANY):
+            rows.append([f"{label}: mean", *cells])
+            rows.append([f"{label}: median", *medians])
+        else:
+            rows.append([label, *cells])
     by = group_header(res).lower()
-    caption = (f"Probabilities (share of runs, {INTERVAL_PROBABILITY}) and means ({INTERVAL_MEAN}) of the "
-               f"main outcomes and signposts, with units, by {by}; Runs is the number of runs.")
-    return Table("outcomes", f"Outcomes by {by}", caption, pd.DataFrame(recs),
-                 ["Outcome (unit)", group_header(res), "Runs", "Estimate", "95% interval"], rows, "p{6.2cm}lrrl")
+    runs = sorted({res.n_runs(g) for g in groups})
+    n_text = f"{count(runs[0])} runs per {by}" if len(runs) == 1 else "runs per " + by + ": " + ", ".join(
+        f"{D.display(g)} {count(res.n_runs(g))}" for g in groups)
+    rare = "".join(f" {D.label(n)}: zero in most runs, so given as the probability of at least one and, in the "
+                   f"runs with any, the mean and median with percentile-bootstrap 95% intervals (never below zero)."
+                   for n in res.rare_counts)
+    caption = (f"Each cell: the estimate over its 95% interval; probabilities are shares of runs "
+               f"({INTERVAL_PROBABILITY}), other outcomes means across runs ({INTERVAL_MEAN}).{rare} "
+               f"A signpost marked 'scripted' or 'scripted timing' has a probability set by the scenario (its "
+               f"event on a fixed date, or with a constant monthly chance), not found by the model; 'cannot "
+               f"happen' or 'not announced': no announced event of its kind there. {n_text}.")
+    headers = ["Outcome (unit)", *[_wrap_header(D.display(g)) for g in groups]]
+    return Table("outcomes", f"Outcomes by {by}", caption, pd.DataFrame(recs), headers, rows,
+                 "p{4.2cm}" + "r" * len(groups), rule_on=None, keep=1, unit=1)
 
 
-def differences_table(res: D.Results) -> Table | None:
+def differences_table(res: D.Results) -> Table:
+    """Every difference from the reference, wide as the outcomes table: one row per outcome, one
+    column per scenario, each cell the difference over its 95% interval and its q value (the
+    Benjamini-Hochberg adjusted p value over the whole family: the false discovery rate), marked
+    'not clear' when q is not below FDR. The CSV keeps the long form with p, q and Holm's
+    family-wise adjusted p value."""
+    from sim.report.figures.forests import FDR, difference_family
+
     ref = res.reference
-    if ref is None:
+    fam = difference_family(res)
+    if ref is None or not fam:
         return None
+    groups = [g for g in res.groups if g != ref and any(k[0] == g for k in fam)]
+    names = list(dict.fromkeys(name for _, name in fam))
     recs, rows = [], []
-    for name in probability_outcomes(res) + mean_outcomes(res):
-        prob = D.is_probability(name)
-        u = "percentage points" if prob else D.unit(name)
-        scale = 100.0 if prob else 1.0
-        for g in res.groups:
-            if g == ref:
+    for (g, name), v in fam.items():
+        e, was_paired = v["estimate"], v["paired"]
+        recs.append({"outcome": name, "unit": "percentage points" if D.is_probability(name) else D.unit(name),
+                     "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0, "runs": e.n,
+                     "difference": e.value, "low": e.low, "high": e.high, "paired": was_paired,
+                     "interval_excludes_zero": not (math.isnan(e.low) or e.low <= 0 <= e.high),
+                     "p": v["p"], "q_bh": v["q"], "p_holm": v["holm"], "clear_fdr": v["q"] < FDR})
+    for name in names:
+        u = "percentage points" if D.is_probability(name) else D.unit(name)
+        row = [f"{D.label(name, res).removeprefix('Signpost: ')} ({u})"]
+        for g in groups:
+            v = fam.get((g, name))
+            if v is None:
+                row.append("n/a")
                 continue
-            e, was_paired = D.paired(res, g, name)
-            if e.n == 0:
-                continue
-            e = D.Estimate(e.value * scale, e.low * scale, e.high * scale, e.n)
-            clear = not (math.isnan(e.low) or e.low <= 0 <= e.high)
-            recs.append({"outcome": name, "unit": u, "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0,
-                         "runs": e.n, "difference": e.value, "low": e.low, "high": e.high,
-                         "paired": was_paired, "interval_excludes_zero": clear})
-            rows.append([f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", D.display(g),
-                         str(e.n) + ("" if was_paired else " (unpaired)"), number(e.value), interval(e),
-                         "yes" if clear else "no"])
-    caption = (f"Difference of each scenario from {D.display(ref)} (probabilities in percentage points), "
-               f"with the {INTERVAL_PAIRED}; Pairs is the number of paired runs; Clear: the interval "
-               f"excludes zero.")
+            e = v["estimate"]
+            sign = "+" if e.value > 0 else ""
+            cell = f"{sign}{number(e.value)}\n{interval(e)}\nq {_p(v['q'])}"
+            if not v["q"] < FDR:
+                cell += "\nnot clear"
+            if not v["paired"]:
+                cell += "\nunpaired"
+            row.append(cell)
+        rows.append(row)
+    all_paired = all(v["paired"] for v in fam.values())
+    how = INTERVAL_PAIRED if all_paired else (
+        "t-based 95% interval, paired where runs share replication and seed, else of the difference of the two "
+        "means (Welch; marked 'unpaired')")
+    m = sum(1 for v in fam.values() if not math.isnan(v["p"]))
+    pairs = sorted({v["estimate"].n for v in fam.values()})
+    n_text = (f"{count(pairs[0])} {'pairs of runs' if all_paired else 'runs'} per comparison" if len(pairs) == 1
+              else f"{count(pairs[0])} to {count(pairs[-1])} {'pairs of runs' if all_paired else 'runs'} per comparison")
+    caption = (f"Difference of each scenario from {D.display(ref)} (probabilities in percentage points): each cell "
+               f"the difference over its 95% interval ({how}) and its q value. {m:,} comparisons in all: q is the "
+               f"Benjamini-Hochberg adjusted p value over the {m:,} (false discovery rate); 'not clear' where q is "
+               f"not below {FDR:g}. The CSV adds each p value and Holm's family-wise adjusted one (p_holm). "
+               f"Signposts whose probability a scenario sets, and differences zero by construction, are left out. "
+               f"{n_text}.")
     return Table("differences", f"Differences from {D.display(ref)}", caption, pd.DataFrame(recs),
-                 ["Outcome (unit)", "Scenario", "Pairs", "Difference", "95% interval", "Clear"], rows,
-                 "p{5.6cm}lrrlc")
+                 ["Outcome (unit)", *[_wrap_header(D.display(g)) for g in groups]], rows,
+                 "p{4.2cm}" + "r" * len(groups), rule_on=None, keep=1, unit=1)
+
+
+def _wrap_header(text: str, width: int = 14) -> str:
+    """A column header on lines of about ``width`` characters (a scenario's title over a narrow
+    column of numbers); Markdown and HTML join the lines again."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
+def _p(p: float) -> str:
+    if math.isnan(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def odds_table(res: D.Results, comparison: pd.DataFrame) -> Table:
@@ -221,7 +369,7 @@ def odds_table(res: D.Results, comparison: pd.DataFrame) -> Table:
     for _, r in comparison.iterrows():
         e = D.Estimate(r["probability"], r["low"], r["high"], r["runs"])
         rows.append([D.label(f"signpost.{r['signpost']}", res).removeprefix("Signpost: "), D.display(r["group"]),
-                     str(r["runs"]), number(e.value), interval(e), f"{r['price']:.3f}",
+                     count(r["runs"]), number(e.value), interval(e), f"{r['price']:.3f}",
                      f"{r['source']} {r['date']}".strip(), r["verdict"]])
     caption = (f"Simulated probability of each priced signpost (share of runs, {INTERVAL_PROBABILITY}) beside "
                f"the market price read as a probability; 'model higher' or 'model lower' where the price lies "
@@ -229,7 +377,7 @@ def odds_table(res: D.Results, comparison: pd.DataFrame) -> Table:
     data = comparison.assign(interval=INTERVAL_PROBABILITY)
     return Table("odds", "Signposts: simulation and market prices", caption, data,
                  ["Signpost", "Scenario", "Runs", "Probability", "95% interval", "Price", "Source, date", "Verdict"],
-                 rows, "p{4.2cm}lrrlrp{2.2cm}l")
+                 rows, "p{4.2cm}lrrlrp{2.2cm}l", keep=2)
 
 
 def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
@@ -244,7 +392,7 @@ def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
         by_metric: dict = {}
         for r in records:  # the first row of each metric
             by_metric.setdefault(r["metric"], r)
-        row = [f"{records[0]['name']} ({iso})", D.display(group), str(int(sel["runs"].max()))]
+        row = [f"{records[0]['name']} ({iso})", D.display(group), count(int(sel["runs"].max()))]
         for m in metrics:
             r = by_metric.get(m)
             if r is None:
@@ -257,10 +405,15 @@ def allies_table(res: D.Results, values: pd.DataFrame) -> Table:
     for m in metrics:
         headers += [f"{_metric_name(m)} ({info.loc[m, 'unit']})", "95% interval"]
     what = "; ".join(f"{_metric_name(m).lower()}: {info.loc[m, 'what']} ({info.loc[m, 'unit']})" for m in metrics)
+    from sim.report.scenarios import deal_notes
+
+    deals = [f"{D.display(g)}: {n}" for g in res.groups for n in deal_notes(res, res.scenario_of(g))]
     caption = (f"Per ally and {res.group_by}: {what}. Shares of runs for a 0/1 outcome with the "
-               f"{INTERVAL_PROBABILITY}, else means across runs with the {INTERVAL_MEAN}.")
+               f"{INTERVAL_PROBABILITY}, else means across runs with the {INTERVAL_MEAN}."
+               + ("".join(f" {d}" for d in deals) if any(m in ("deal", "holds_deal") for m in metrics) else ""))
     spec = "llr" + "rl" * len(metrics)
-    return Table("allies", "The allies", caption, ordered.reset_index(drop=True), headers, rows, spec, rule_on=0)
+    return Table("allies", "The allies", caption, ordered.reset_index(drop=True), headers, rows, spec, rule_on=0,
+                 keep=3, unit=2)  # split by columns: ally, group and runs in every part, a value with its interval
 
 
 def _metric_name(metric: str) -> str:
@@ -289,19 +442,26 @@ def comparisons_table(res: D.Results, comps: list[D.Comparison]) -> Table | None
                          "outcome": name, "unit": u, "pairs": e.n, "difference": e.value, "low": e.low,
                          "high": e.high, "interval_excludes_zero": clear, "source": source})
             rows.append([comp.label, D.display(comp.scenario) if comp.scenario else "",
-                         f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", str(e.n), number(e.value),
+                         f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", count(e.n), number(e.value),
                          interval(e), "yes" if clear else "no"])
     if not recs:
         return None
+    ps = [D.Estimate(r["difference"], r["low"], r["high"], r["pairs"]).p for r in recs]
+    for r, row, pv, q, h in zip(recs, rows, ps, D.adjust(ps, "bh"), D.adjust(ps, "holm"), strict=True):
+        r.update(p=pv, q_bh=float(q), p_holm=float(h))
+        row[-1] = "yes" if q < 0.05 else "no"
+        row.insert(-1, _p(float(q)))
     sources = sorted({r["source"] for r in recs}, reverse=True)
     where = " and ".join({"summary": "from the sweep's summary/differences", "runs": "computed from the runs"}[s]
                          for s in sources)
     caption = (f"The experiment's comparisons a \u2212 b, run by run over the replications both sides share, with the "
                f"{INTERVAL_PAIRED}; probabilities in percentage points; Pairs is the number of paired runs; "
-               f"Clear: the interval excludes zero. Differences {where} (column 'source' of the CSV).")
+               f"{len(recs):,} comparisons in all: q is each one's Benjamini-Hochberg adjusted p value over them "
+               f"(false discovery rate; Holm's family-wise one is in the CSV, p_holm); Clear: q below 0.05. "
+               f"Differences {where} (column 'source' of the CSV).")
     return Table("comparisons", "Paired comparisons", caption, pd.DataFrame(recs),
-                 ["Comparison", "Scenario", "Outcome (unit)", "Pairs", "Difference", "95% interval", "Clear"],
-                 rows, "p{3.2cm}p{2.2cm}p{4.4cm}rrlc", rule_on=0)
+                 ["Comparison", "Scenario", "Outcome (unit)", "Pairs", "Difference", "95% interval", "q (BH)", "Clear"],
+                 rows, "p{2.4cm}p{1.8cm}p{3.4cm}rrlrc", rule_on=0, keep=3)
 
 
 def _group_key(res: D.Results):
@@ -320,14 +480,14 @@ def sweep_table(res: D.Results, scenario: str, fx: str, fy: str, cells: pd.DataF
             recs.append({fx: vx, fy: vy, "outcome": name, "unit": D.unit(name), "runs": e.n,
                          "estimate": e.value, "low": e.low, "high": e.high,
                          "interval": INTERVAL_PROBABILITY if prob else INTERVAL_MEAN})
-            rows.append([f"{vx:g}", f"{vy:g}", f"{D.label(name)} ({D.unit(name)})", str(e.n),
+            rows.append([f"{vx:g}", f"{vy:g}", f"{D.label(name)} ({D.unit(name)})", count(e.n),
                          number(e.value), interval(e)])
     ux, uy = D.parameter_unit(fx), D.parameter_unit(fy)
     caption = (f"{D.display(scenario)}: each cell of the two-parameter design ({fx} in {ux}, {fy} in {uy}), "
                f"outcome shares ({INTERVAL_PROBABILITY}) and means ({INTERVAL_MEAN}); Runs per cell.")
     return Table(f"sweep_{_slug(scenario)}", f"Sweep over {fx} and {fy}", caption, pd.DataFrame(recs),
                  [f"{fx} ({ux})", f"{fy} ({uy})", "Outcome (unit)", "Runs", "Estimate", "95% interval"],
-                 rows, "rrp{5cm}rrl", rule_on=0)
+                 rows, "rrp{5cm}rrl", rule_on=0, keep=3)
 
 
 def _slug(text: str) -> str:
@@ -347,6 +507,40 @@ def sobol_table(res: D.Results) -> Table | None:
             cells += [number(e.value, 0.5), interval(D.Estimate(e.value, e.low, e.high, 0)) if len(r) else "n/a"]
         rows.append([D.label(outcome), param, *cells])
     caption = (f"First-order (S1) and total (ST) Sobol indices (share of output variance) with the bootstrap "
-               f"intervals from the summary folder; {len(res.runs)} runs.")
+               f"intervals from the summary folder; {count(len(res.runs))} runs.")
     return Table("sobol", "Sobol indices", caption, s,
-                 ["Outcome", "Parameter", "S1", "S1 interval", "ST", "ST interval"], rows, "p{4cm}lrlrl")
+                 ["Outcome", "Parameter", "S1", "S1 interval", "ST", "ST interval"], rows, "p{4cm}lrlrl",
+                 keep=2, unit=2)
+
+
+def signposts_table(res: D.Results) -> Table | None:
+    """The signposts and how each can happen in each scenario (sim.report.scenarios.signpost_status)."""
+    from sim.report.scenarios import signpost_status
+
+    status = signpost_status(res)
+    if not status:
+        return None
+    scenarios = [s for s in res.scenarios if any(k[0] == s for k in status)]
+    sids = list(dict.fromkeys(sid for s in scenarios for (sc, sid) in status if sc == s))
+    from sim.report.scenarios import WORDS as words
+
+    recs, rows = [], []
+    for sid in sids:
+        row = [D.label(f"signpost.{sid}", res).removeprefix("Signpost: ")]
+        for s in scenarios:
+            st = status.get((s, sid))
+            row.append(words[st.kind] if st else "absent")
+            recs.append({"signpost": sid, "scenario": s, "status": st.kind if st else "absent",
+                         "explanation": st.text if st else "not a signpost of this scenario"})
+        rows.append(row)
+    caption = ("How each signpost can happen in each scenario, as the model reads it (sim.model.outcomes."
+               "signpost_origin). Emerges: its event's chance rises with the agents' decisions, so its probability "
+               "is a finding. Scripted timing: its event is scripted and only its month is left to a constant "
+               "monthly chance; scripted: its event is on a fixed date (every run). Either way its probability is "
+               "set by the scenario, not found by the model, and it is left out of the findings. Not announced: "
+               "the scenario's events of its kind are not announced (announce: false), and signposts read "
+               "announcements. Cannot happen: no event of its kind. Series: read from a monthly series against a "
+               "threshold.")
+    return Table("signposts", "Signposts and how they can happen", caption, pd.DataFrame(recs),
+                 ["Signpost", *[_wrap_header(D.display(s)) for s in scenarios]], rows,
+                 "p{4.2cm}" + "l" * len(scenarios), rule_on=None, keep=1, unit=1)

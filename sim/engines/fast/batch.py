@@ -25,7 +25,7 @@ from sim.engines.fast.records import AGG, RecordPhase
 from sim.model import initialisation, outcomes, policy, russia
 from sim.model.initialisation import initial_state
 from sim.model.parameters import SECTIONS, Fixed, parameter_matrix
-from sim.model.rules import capability, credibility, spending, strategy
+from sim.model.rules import capability, credibility, spending
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams, draw_layout
 from sim.model.world import load_world, pairwise_distance_km
@@ -84,7 +84,8 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.belief_a, self.belief_b = np.empty((3, R, n)), np.empty((3, R, n))
         strength = st["strength"]
         self.belief_a[1], self.belief_b[1] = credibility.beta_from_mean(st["solidarity"], st["strength"])
-        self.strategy = np.full((R, n), strategy.COLLECTIVE, dtype=np.int64)
+        self.strategy = np.empty((R, n), dtype=np.int64)
+        self.strategy[:] = st["strategy"]
         self.holds_deal = np.zeros((R, n), dtype=bool)
         self.deal_floor = np.zeros((R, n))
         self.law_floor = np.zeros((R, n))
@@ -176,8 +177,10 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.in_reach()
         self.update_forces()
         # the most dependent ally at the start reads evidence in full (credibility.attention)
-        self.dependence_reference = credibility.dependence_on_patron(self.exposure, self.europe_response).max(
-            axis=1, keepdims=True)
+        reference = credibility.dependence_on_patron(self.exposure, self.europe_response).max(axis=1, keepdims=True)
+        self.attention_scale = credibility.attention_scale(self.exposure, reference)
+        self.attention_base = per_run(1.0 - pb.dependence_attention[:, None])
+        self.attention = np.empty((R, n))
         # Allies' credibility and Russia's belief start at the response the process reveals
         will = russia.patron_will(self.share, self.threshold, self.strictness, self.holds_deal.astype(float),
                                   self.troops_permanent + self.troops_rotational, self.exit_notice.astype(float)[:, None],

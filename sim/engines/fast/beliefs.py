@@ -20,8 +20,8 @@ class BeliefPhase:
         direct_h, direct_f, ru_direct_h, ru_direct_f = self.evidence[6:10]
         np.add(direct_h, us_h, out=honoured[0])
         np.add(direct_f, us_f, out=failed[0])
-        attention = credibility.attention(credibility.dependence_on_patron(self.exposure, self.europe_response),
-                                          self.dependence_reference, self.full.dependence_attention)
+        attention = credibility.attention(self.attention_scale, self.europe_response, self.full.dependence_attention,
+                                          self.attention_base, out=self.attention)
         np.multiply(attention, honoured[0], out=honoured[0])
         np.multiply(attention, failed[0], out=failed[0])
         # received_evidence with no direct evidence is 0.0 + the sum: the sum itself, as the

@@ -51,7 +51,7 @@ class Ally(mesa.Agent):
         # once the forces in reach are known: sim.model.initialisation.initial_belief).
         self.cred_a = self.cred_b = float("nan")
         self.sol_a, self.sol_b = credibility.beta_from_mean(state["solidarity"], state["strength"])
-        self.strategy: int = strategy.COLLECTIVE
+        self.strategy: int = int(state["strategy"])
         self.holds_deal: bool = False
         self.deal_floor: float = 0.0
         self.law_floor: float = 0.0
@@ -62,6 +62,7 @@ class Ally(mesa.Agent):
         # Deliveries already ordered before the start: a steady pipeline of past spending.
         self.pipeline: deque[float] = deque([yearly / 12.0] * lag)
         self.alpha0: float = 0.0  # set by the model once spill-ins are known
+        self.attention_scale: float = float("nan")  # set by the model once Europe's response is known
 
     # ---- derived quantities --------------------------------------------------------------
     @property
@@ -89,9 +90,8 @@ class Ally(mesa.Agent):
         with the attention the ally's dependence on the US gives them."""
         m, ev, i = self.model, self.model.evidence, self.index
         row = m.ally_reputation[i]
-        attention = credibility.attention(
-            credibility.dependence_on_patron(self.exposure, m.europe_response[i]),
-            m.dependence_reference, m.p.beliefs.dependence_attention)
+        attention = credibility.attention(self.attention_scale, m.europe_response[i],
+                                          m.p.beliefs.dependence_attention, m.attention_base)
         honoured = attention * credibility.received_evidence(ev.us_honoured, row, ev.direct_honoured[i])
         failed = attention * credibility.received_evidence(ev.us_failed, row, ev.direct_failed[i])
         lam = m.p.beliefs.forgetting

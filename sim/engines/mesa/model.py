@@ -147,8 +147,10 @@ class AllianceModel(mesa.Model):
         self.threat_ratio = 1.0
         self._update_forces()
         # the most dependent ally at the start reads evidence in full (credibility.attention)
-        self.dependence_reference = float(np.max(credibility.dependence_on_patron(
-            self._arr("exposure"), self.europe_response)))
+        reference = np.max(credibility.dependence_on_patron(self._arr("exposure"), self.europe_response))
+        for ally in self.allies:
+            ally.attention_scale = float(credibility.attention_scale(ally.exposure, reference))
+        self.attention_base = 1.0 - self.p.beliefs.dependence_attention
         self._initial_beliefs()
         self._protection0 = self._us_reach_value()
         self._in_reach0 = (self.proximity * self._arr("spending")[None, :]).sum(axis=-1)

@@ -91,15 +91,33 @@ def dependence_on_patron(exposure, europe_response):
     return exposure * (1.0 - europe_response)
 
 
-def attention(dependence, reference, weight):
+def attention_scale(exposure, reference):
+    """x_i / d_ref: an ally's exposure over the largest dependence among the allies at the start
+    (:func:`dependence_on_patron`), fixed for a run; its dependence relative to the most
+    dependent ally's is then this scale times (1 - e_i)."""
+    return exposure / reference
+
+
+def attention(scale, europe_response, weight, base, out=None):
     """Weight with which an ally reads evidence about the US guarantee: 1 - k + k min(1, d / d_ref).
 
-    d is the ally's :func:`dependence_on_patron`, d_ref the largest dependence among the allies
-    at the start, k the scenario's ``beliefs.dependence_attention``. k = 0: every ally reads
-    every signal in full (beliefs learn at one speed); k = 1: an ally reads in proportion to its
-    dependence, so the most dependent ally takes a withdrawal or an unanswered probe in full and
-    a secure one hardly at all (Snyder 1984: fear of abandonment rises with dependence). Honoured
-    and failed evidence are weighted alike, so what beliefs converge to is unchanged: attention
-    sets how fast and how far each ally moves, not where it ends without a shock.
+    d = x (1 - e) is the ally's :func:`dependence_on_patron`, d_ref the largest dependence among
+    the allies at the start, so d / d_ref = ``scale`` (1 - e) with ``scale`` from
+    :func:`attention_scale`; k is the scenario's ``beliefs.dependence_attention`` and ``base``
+    is 1 - k. k = 0: every ally reads every signal in full (beliefs learn at one speed); k = 1:
+    an ally reads in proportion to its dependence, so the most dependent ally takes a withdrawal
+    or an unanswered probe in full and a secure one hardly at all (Snyder 1984: fear of
+    abandonment rises with dependence). Honoured and failed evidence are weighted alike, so what
+    beliefs converge to is unchanged: attention sets how fast and how far each ally moves, not
+    where it ends without a shock.
+
+    ``out``: an array to compute into (the fast engine's, every month); the same operations in
+    the same order as without it, so the same bits.
     """
-    return 1.0 - weight + weight * np.minimum(dependence / reference, 1.0)
+    if out is None:
+        return base + weight * np.minimum(scale * (1.0 - europe_response), 1.0)
+    np.subtract(1.0, europe_response, out=out)
+    np.multiply(scale, out, out=out)
+    np.minimum(out, 1.0, out=out)
+    np.multiply(weight, out, out=out)
+    return np.add(base, out, out=out)

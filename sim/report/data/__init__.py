@@ -18,6 +18,7 @@ holds the statistics. Everything is here by name too (``from sim.report import d
 from sim.report.data.estimates import (
     Comparison,
     Estimate,
+    adjust,
     ally_outcomes,
     bands,
     compared,
@@ -27,8 +28,18 @@ from sim.report.data.estimates import (
     mean,
     paired,
     probability,
+    rare,
 )
-from sim.report.data.labels import display, is_probability, label, parameter_unit, unit
+from sim.report.data.labels import (
+    ANY,
+    IF_ANY,
+    display,
+    is_probability,
+    label,
+    parameter_unit,
+    short_title,
+    unit,
+)
 from sim.report.data.results import (
     ALLY_COLUMN,
     KEYS,
@@ -43,8 +54,35 @@ from sim.report.data.results import (
 )
 
 __all__ = [
-    "ALLY_COLUMN", "KEYS", "MAX_GROUPS", "Comparison", "Estimate", "ReportInputError", "Results", "ally_outcomes",
-    "bands", "compared", "compared_by_point", "comparisons", "display", "estimate", "is_probability", "label",
-    "load_results", "mean", "normalise_sobol", "paired", "parameter_unit", "probability", "read_differences",
-    "read_sobol", "sha256_of_sources", "unit",
+    "ALLY_COLUMN",
+    "ANY",
+    "IF_ANY",
+    "KEYS",
+    "MAX_GROUPS",
+    "Comparison",
+    "Estimate",
+    "ReportInputError",
+    "Results",
+    "adjust",
+    "ally_outcomes",
+    "bands",
+    "compared",
+    "compared_by_point",
+    "comparisons",
+    "display",
+    "estimate",
+    "is_probability",
+    "label",
+    "load_results",
+    "mean",
+    "normalise_sobol",
+    "paired",
+    "parameter_unit",
+    "probability",
+    "rare",
+    "read_differences",
+    "read_sobol",
+    "sha256_of_sources",
+    "short_title",
+    "unit",
 ]

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiments.summary import wilson_interval
-from sim.report.data.labels import display, is_probability
+from sim.experiments.summary import rare_count, wilson_interval
+from sim.report.data.labels import IF_ANY, display, is_probability
 from sim.report.data.results import ALLY_COLUMN, KEYS, Results
 
 # ---- statistics -------------------------------------------------------------------------------
@@ -23,6 +23,50 @@ class Estimate:
     low: float
     high: float
     n: int
+
+    @property
+    def p(self) -> float:
+        """Two-sided p value of 'the true value is zero' read off the 95% interval (a t or
+        normal interval is symmetric: its half-width is 1.96 standard errors, or t's quantile):
+        for a difference, what the false-discovery-rate adjustment needs."""
+        if math.isnan(self.low) or math.isnan(self.high) or self.n < 2:
+            return math.nan
+        half = (self.high - self.low) / 2
+        if half <= 0:
+            return 1.0 if self.value == 0 else 0.0
+        se = half / float(stats.t.ppf(0.975, self.n - 1))
+        return float(2 * stats.t.sf(abs(self.value) / se, self.n - 1))
+
+
+def adjust(ps, method: str = "bh") -> np.ndarray:
+    """Adjusted p values of a family of comparisons: Benjamini-Hochberg's false-discovery-rate
+    adjustment (``method='bh'``, scipy.stats.false_discovery_control) or Holm's family-wise one
+    (``'holm'``). NaN stays NaN and is not counted in the family."""
+    ps = np.asarray(ps, dtype=float)
+    out = np.full(ps.shape, np.nan)
+    ok = ~np.isnan(ps)
+    if not ok.any():
+        return out
+    if method == "bh":
+        out[ok] = stats.false_discovery_control(ps[ok], method="bh")
+    elif method == "holm":
+        order = np.argsort(ps[ok], kind="stable")
+        m = int(ok.sum())
+        held = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * ps[ok][order]))
+        adjusted = np.empty(m)
+        adjusted[order] = held
+        out[ok] = adjusted
+    else:
+        raise ValueError(f"adjustment {method!r}: use 'bh' or 'holm'")
+    return out
+
+
+def rare(res: Results, group: str, base: str) -> dict[str, float]:
+    """A rare count of one group (see sim.experiments.summary.rare_count)."""
+    key = ("rare", group, base)
+    if key not in res.memo:
+        res.memo[key] = rare_count(res.runs.loc[res.runs["group"] == group, base])
+    return res.memo[key]
 
 
 def probability(x) -> Estimate:
@@ -48,6 +92,11 @@ def mean(x) -> Estimate:
 
 
 def estimate(res: Results, group: str, name: str) -> Estimate:
+    """The probability or mean of ``name`` in ``group``; for ``<count>.if_any`` (a rare count in
+    the runs with any) the mean with its percentile-bootstrap interval (never below zero)."""
+    if name.endswith(IF_ANY):
+        r = rare(res, group, name.removesuffix(IF_ANY))
+        return Estimate(r["mean"], r["mean_low"], r["mean_high"], int(r["any"]))
     x = res.runs.loc[res.runs["group"] == group, name] if name in res.runs else []
     return probability(x) if is_probability(name) else mean(x)
 
@@ -184,14 +233,19 @@ def compared_by_point(res: Results, comp: Comparison, name: str) -> tuple[pd.Dat
     return table, "runs"
 
 
-def bands(res: Results, group: str, name: str) -> pd.DataFrame | None:
-    """Per month: 5th, 25th, 50th, 75th and 95th percentiles of ``name`` across runs."""
+def bands(res: Results, group: str, name: str, counts: bool = False) -> pd.DataFrame | None:
+    """Per month: 5th, 25th, 50th, 75th and 95th percentiles of ``name`` across runs, and the
+    mean. ``counts``: the percentiles are values some run had (``inverted_cdf``), so a band of a
+    count of allies runs between whole allies instead of interpolating fractions of one."""
     rows = res.series[res.series["group"] == group]
     if rows.empty or name not in rows:
         return None
     wide = rows.pivot_table(index=list(KEYS), columns="month", values=name, aggfunc="first")
-    q = np.nanquantile(wide.to_numpy(float), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-    return pd.DataFrame(q.T, index=wide.columns.astype(int), columns=["p5", "p25", "p50", "p75", "p95"])
+    x = wide.to_numpy(float)
+    q = np.nanquantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0, method="inverted_cdf" if counts else "linear")
+    out = pd.DataFrame(q.T, index=wide.columns.astype(int), columns=["p5", "p25", "p50", "p75", "p95"])
+    out["mean"] = np.nanmean(x, axis=0)
+    return out
 
 
 def ally_outcomes(res: Results) -> list[str]:

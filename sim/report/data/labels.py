@@ -3,8 +3,12 @@ tables show them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sim.model.outcomes import OUTCOMES, SERIES
-from sim.report.data.results import Results
+
+if TYPE_CHECKING:
+    from sim.report.data.results import Results
 
 # ---- names, labels and units (from the registries in sim.model.outcomes) -------------------------------
 
@@ -22,8 +26,16 @@ def _resolve_same(registry: dict, name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# A count that is zero in most runs (incursions) is reported in two parts, each a column the
+# report adds to the runs (sim.report.data.results): whether the run had any, and the count in
+# the runs that had any.
+ANY, IF_ANY = ".any", ".if_any"
+
+
 def is_probability(name: str) -> bool:
     """A 0/1 outcome, reported as a probability."""
+    if name.endswith(ANY) and name.removesuffix(ANY) in OUTCOMES:
+        return True
     if name.startswith("signpost."):
         return not name.endswith(".month")
     return name in OUTCOMES and OUTCOMES[name].unit == "0/1"
@@ -31,6 +43,10 @@ def is_probability(name: str) -> bool:
 
 def label(name: str, res: Results | None = None) -> str:
     """The readable name of an outcome, series or signpost."""
+    if name.endswith(ANY) and name.removesuffix(ANY) in OUTCOMES:
+        return f"{label(name.removesuffix(ANY))}: at least one"
+    if name.endswith(IF_ANY):
+        return f"{label(name.removesuffix(IF_ANY))}, in the runs with any"
     if name in OUTCOMES:
         text = _resolve_same(OUTCOMES, name)
         if text.startswith("1 if "):  # a 0/1 outcome reads as an event: name it, then say what it is
@@ -46,6 +62,10 @@ def label(name: str, res: Results | None = None) -> str:
 
 
 def unit(name: str) -> str:
+    if name.endswith(ANY) and name.removesuffix(ANY) in OUTCOMES:
+        return "probability"
+    if name.endswith(IF_ANY):
+        return unit(name.removesuffix(IF_ANY))
     if name in OUTCOMES:
         return "probability" if OUTCOMES[name].unit == "0/1" else OUTCOMES[name].unit
     if name in SERIES:
@@ -93,6 +113,43 @@ def _event_field_description(field_name: str) -> str:
     return ""
 
 
+# Scenario name -> its short title, filled from the manifests when results are read (and again
+# in a worker process, when the results are unpickled there: see Results.__setstate__).
+SHORT_TITLES: dict[str, str] = {}
+
+
+def short_title(title: str) -> str:
+    """The name part of a scenario title: up to its first colon or comma ("Troops Go to Poland,
+    Deterrence Nominally Maintained" -> "Troops Go to Poland"), so that panels and legends stay
+    narrow; the full title is in the report's list of scenarios."""
+    for mark in (": ", ", "):
+        title = title.split(mark, 1)[0]
+    return title.strip()
+
+
+def register_titles(titles: dict[str, str | None]) -> None:
+    """Scenario name -> title (None: the scenario has none; it is then named in title case)."""
+    SHORT_TITLES.clear()
+    SHORT_TITLES.update({name: short_title(t) if t else _title_case(name) for name, t in titles.items()})
+
+
+def _title_case(name: str) -> str:
+    small = {"to", "of", "in", "and", "a", "the", "on"}
+    words = name.replace("_", " ").split()
+    return " ".join(w if i and w in small else w[:1].upper() + w[1:] for i, w in enumerate(words))
+
+
 def display(group: str) -> str:
-    """How a scenario or arm is named in figures and tables."""
+    """How a scenario or arm is named in figures and tables: a scenario by its title (title case,
+    as its file titles it; a scenario without one by its name in title case), an arm by its name,
+    'scenario / arm' by both."""
+    if " / " in group:
+        scenario, arm = group.split(" / ", 1)
+        return f"{display(scenario)} / {arm.replace('_', ' ')}"
+    base, suffix = group, ""
+    if group.endswith(")") and " (" in group:  # "status_quo (folder)": one scenario in two folders
+        base, suffix = group.split(" (", 1)
+        suffix = f" ({suffix}"
+    if base in SHORT_TITLES:
+        return SHORT_TITLES[base] + suffix
     return group.replace("_", " ")

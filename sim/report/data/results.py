@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.report.data.labels import ANY, IF_ANY, register_titles
 from sim.report.style import REFERENCE, scenario_order
 
 MAX_GROUPS = 8
@@ -50,6 +51,20 @@ class Results:
     compare: list[tuple[str, str]] = field(default_factory=list)  # the experiment's compare pairs (a, b)
     differences: pd.DataFrame | None = None  # summary/differences, when current (see read_differences)
     memo: dict = field(default_factory=dict, repr=False, compare=False)  # what is worked out once (runs as read)
+    specs: dict[str, dict] = field(default_factory=dict)  # scenario name -> its resolved file (manifests)
+    experiment: dict = field(default_factory=dict)        # the experiment's name, title, resolved file
+    rare_counts: list[str] = field(default_factory=list)  # counts reported as P(any) and if any (see labels)
+    figure_formats: tuple[str, ...] = ("png", "pdf")      # files of each figure; the page shows the first
+
+    def __setstate__(self, state: dict) -> None:
+        # In a worker process the results arrive pickled: the scenario titles that name the
+        # groups in figures must be known there too.
+        from sim.report.style import set_figure_formats
+
+        self.__dict__.update(state)
+        register_titles({name: spec.get("title") for name, spec in self.specs.items()}
+                        | {s: None for s in self.scenarios if s not in self.specs})
+        set_figure_formats(self.figure_formats)
 
     @property
     def reference(self) -> str | None:
@@ -177,7 +192,13 @@ def load_results(folders: list[Path]) -> Results:
         res.compare = [(str(p["a"]), str(p["b"])) for p in pairs if isinstance(p, dict) and "a" in p and "b" in p]
         if res.compare:
             res.differences = read_differences(folders[0])
+    res.rare_counts = _add_rare_counts(res)
     res.signpost_labels = _signpost_labels(manifests)
+    res.specs = _scenario_specs(manifests)
+    register_titles({name: spec.get("title") for name, spec in res.specs.items()}
+                    | {s: None for s in res.scenarios if s not in res.specs})
+    if len(folders) == 1 and isinstance(next(iter(manifests.values())).get("experiment"), dict):
+        res.experiment = next(iter(manifests.values()))["experiment"]
     res.start = _start_month(res, manifests)
     return res
 
@@ -237,6 +258,34 @@ def _signpost_labels(manifests: dict[str, dict]) -> dict[str, str]:
 
     for label in sorted(manifests):
         visit(manifests[label])
+    return out
+
+
+def _add_rare_counts(res: Results) -> list[str]:
+    """The main outcomes that are counts zero in most runs (sim.experiments.summary.is_rare_count,
+    over every run of the report), each given two columns: ``<name>.any`` (0/1) and
+    ``<name>.if_any`` (the count where it is above zero, else NaN)."""
+    from sim.experiments.summary import is_rare_count
+    from sim.model.outcomes import MAIN_OUTCOMES, OUTCOMES
+
+    names = [n for n in MAIN_OUTCOMES if n in res.runs and is_rare_count(res.runs[n], OUTCOMES[n].unit)]
+    for n in names:
+        x = res.runs[n].to_numpy(float)
+        res.runs[n + ANY] = np.where(np.isnan(x), np.nan, (x > 0).astype(float))
+        res.runs[n + IF_ANY] = np.where(x > 0, x, np.nan)
+    return names
+
+
+def _scenario_specs(manifests: dict[str, dict]) -> dict[str, dict]:
+    """Scenario name -> its resolved scenario (title, narrative, events, signposts, parameters),
+    as the manifests record it; the first folder's where several hold one scenario."""
+    out: dict[str, dict] = {}
+    for label in sorted(manifests):
+        m = manifests[label]
+        entries = m.get("scenarios") if isinstance(m.get("scenarios"), list) else [m.get("scenario")]
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("resolved"), dict) and entry.get("name"):
+                out.setdefault(str(entry["name"]), entry["resolved"])
     return out
 
 

@@ -116,10 +116,10 @@ def runs_phrase(res: D.Results, groups: list[str], series: bool = False) -> str:
     what = "runs with monthly series" if series else "runs"
     per = "arm" if res.group_by != "scenario" else "scenario"
     points = res.runs[res.runs["group"].isin(groups)].groupby("group")["design_point"].nunique().max()
-    pooled = f", pooled over {points} design points" if points > 1 else ""
+    pooled = f", pooled over {points:,} design points" if points > 1 else ""
     if len(set(counts)) == 1:
-        return f"{counts[0]} {what} per {per}{pooled}"
-    return (f"{what} per {per}: " + ", ".join(f"{D.display(g)} {n}" for g, n in zip(groups, counts, strict=True))
+        return f"{counts[0]:,} {what} per {per}{pooled}"
+    return (f"{what} per {per}: " + ", ".join(f"{D.display(g)} {n:,}" for g, n in zip(groups, counts, strict=True))
             + pooled)
 
 

@@ -41,14 +41,87 @@ from sim.report.style import plt, report_style
 
 
 def probability_outcomes(res: D.Results) -> list[str]:
-    """Deterrence failure and the signposts present in the results, in their order."""
+    """Deterrence failure, whether a rare count happened at all (an incursion), and the signposts
+    present in the results, in their order."""
     names = [n for n in MAIN_OUTCOMES if D.is_probability(n) and n in res.runs]
+    names += [n + D.ANY for n in res.rare_counts]
     names += [c for c in res.runs.columns if c.startswith("signpost.") and D.is_probability(c)]
     return [n for n in names if res.runs[n].notna().any()]
 
 
-def mean_outcomes(res: D.Results) -> list[str]:
-    return [n for n in MAIN_OUTCOMES if not D.is_probability(n) and n in res.runs and res.runs[n].notna().any()]
+def mean_outcomes(res: D.Results, difference: bool = False) -> list[str]:
+    """The main outcomes given as means; a rare count as its mean in the runs with any (not for
+    ``difference``: the runs with any differ between scenarios, so they do not pair, and the
+    difference in the probability of any is among the probabilities)."""
+    names = []
+    for n in MAIN_OUTCOMES:
+        if D.is_probability(n) or n not in res.runs or not res.runs[n].notna().any():
+            continue
+        if n in res.rare_counts:
+            if not difference and res.runs[n + D.IF_ANY].notna().any():
+                names.append(n + D.IF_ANY)
+            continue
+        names.append(n)
+    return names
+
+
+FDR = 0.05  # the false discovery rate at which a difference is called clear
+
+
+def difference_family(res: D.Results) -> dict[tuple[str, str], dict]:
+    """Every difference from the reference the report shows (each scenario but the reference x
+    each probability and mean outcome): its Estimate (probabilities in percentage points), whether
+    it was paired, its p value and the Benjamini-Hochberg (``q``) and Holm (``holm``) adjusted
+    ones over the whole family. A signpost that can happen in neither scenario is no comparison
+    and is left out, and so is one whose probability either scenario sets (scripted, or scripted
+    timing: sim.report.scenarios). A difference that is zero in every pair (the same runs fail in
+    both, by common random numbers) stays, with p = 1. Worked out once per report."""
+    if "difference_family" in res.memo:
+        return res.memo["difference_family"]
+    ref = res.reference
+    out: dict[tuple[str, str], dict] = {}
+    if ref is not None:
+        from sim.report.scenarios import SET_BY_SCENARIO, signpost_status
+
+        status = signpost_status(res)
+        for name in probability_outcomes(res) + mean_outcomes(res, difference=True):
+            scale = 100.0 if D.is_probability(name) else 1.0
+            for g in res.groups:
+                if g == ref:
+                    continue
+                kinds = [getattr(status.get((res.scenario_of(x), name.split(".")[1])), "kind", "")
+                         for x in (g, ref)] if name.startswith("signpost.") else []
+                if any(k in SET_BY_SCENARIO for k in kinds):
+                    continue  # a signpost set by the scenario on either side: a difference by construction
+                if kinds and all(k in ("none", "unannounced") for k in kinds):
+                    continue  # a signpost that can happen in neither scenario: no comparison
+                e, was_paired = D.paired(res, g, name)
+                if e.n == 0:
+                    continue
+                e = D.Estimate(e.value * scale, e.low * scale, e.high * scale, e.n)
+                out[(g, name)] = {"estimate": e, "paired": was_paired, "p": e.p}
+        ps = [v["p"] for v in out.values()]
+        for v, q, h in zip(out.values(), D.adjust(ps, "bh"), D.adjust(ps, "holm"), strict=True):
+            v["q"], v["holm"] = float(q), float(h)
+    res.memo["difference_family"] = out
+    return out
+
+
+def family_phrase(res: D.Results) -> str:
+    """How many differences the report shows with intervals, and what the adjustment says."""
+    fam = difference_family(res)
+    if not fam:
+        return ""
+    m = sum(1 for v in fam.values() if not math.isnan(v["p"]))
+    raw = sum(1 for v in fam.values() if v["p"] < 0.05)
+    bh = sum(1 for v in fam.values() if v["q"] < FDR)
+    holm = sum(1 for v in fam.values() if v["holm"] < 0.05)
+    return (f"The report shows {m:,} differences from {D.display(res.reference)} with 95% intervals; by chance "
+            f"alone about {0.05 * m:.0f} of them would exclude zero. {raw:,} exclude zero unadjusted, {bh:,} after "
+            f"Benjamini-Hochberg's false-discovery-rate adjustment at {FDR:.0%} (filled markers), {holm:,} after "
+            f"Holm's family-wise adjustment; the table 'differences' gives each adjusted value. Signposts "
+            f"whose probability a scenario sets (scripted, or scripted timing) are left out: they differ by "
+            f"construction.")
 
 
 LEGEND_MAX_ENTRIES = 5  # scenarios named in a legend; more are named on the axis only
@@ -116,7 +189,7 @@ def panel_forest(res: D.Results, out: Path, name: str, title: str, caption: str,
     labels, ys, height = _row_layout(rows)
     label_w = max(text_width(lab, LABEL_SIZE, "bold" if r.key is None else "normal") for lab, r in zip(labels, rows, strict=True)) / 72
     panel_w = (WIDTH - label_w - 0.2) / ncols - 0.15
-    titles = {n: fit(D.label(n, res).removeprefix("Signpost: "), panel_w, 7.5) for n in names}
+    titles = {n: fit(D.label(n, res).removeprefix("Signpost: ") + signpost_flag(res, n), panel_w, 7.5) for n in names}
     # Height of each row of panels: its longest title, the axis below, the rows.
     lines = [titles[n].count("\n") + 1 for n in names]
     row_h = [0.5 + 0.14 * max(lines[i: i + ncols]) + ROW_PITCH * height for i in range(0, len(names), ncols)]
@@ -197,10 +270,11 @@ class _ForestValues:
 
     def __call__(self, row, name):
         if self.difference:
-            e, was_paired = D.paired(self.res, row.key, name)
-            self.paired_all &= was_paired or math.isnan(e.value)
-            s = self.scale
-            return D.Estimate(e.value * s, e.low * s, e.high * s, e.n), False
+            got = difference_family(self.res).get((row.key, name))
+            if got is None:
+                return None
+            self.paired_all &= got["paired"] or math.isnan(got["estimate"].value)
+            return got["estimate"], not got["q"] < FDR  # hollow: not clear after the FDR adjustment
         e = D.estimate(self.res, row.key, name)
         return None if self.skip_empty and not e.n else (e, False)
 
@@ -215,6 +289,10 @@ def forest_probabilities(res: D.Results, out: Path, difference: bool = False) ->
     if not names or not groups or (difference and ref is None):
         return []
     value = _ForestValues(res, difference, scale=100.0, skip_empty=True)  # percentage points
+    if difference:  # an outcome with no comparison in the family (scripted, or zero by construction) is left out
+        names = [n for n in names if any((g, n) in difference_family(res) for g in groups)]
+        if not names:
+            return []
 
     if _scenario_groups_legend(res, groups) is None:
         stem = "differences_probabilities" if difference else "forest_probabilities"
@@ -227,15 +305,59 @@ def forest_probabilities(res: D.Results, out: Path, difference: bool = False) ->
     if difference:
         interval = INTERVAL_PAIRED if value.paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
         title = f"Probabilities of failure and signposts: difference from {D.display(ref)}"
-        caption = (f"Difference in the probability of deterrence failure and of each signpost between each "
-                   f"scenario and {D.display(ref)}, in percentage points, with the {interval}. "
-                   f"{runs_phrase(res, res.groups)}.")
+        caption = (f"Difference in the probability of deterrence failure{_any_phrase(res)} and of each signpost "
+                   f"between each scenario and {D.display(ref)}, in percentage points, with the {interval}. "
+                   f"{runs_phrase(res, res.groups)}. {family_phrase(res)}")
     else:
         title = "Probabilities of deterrence failure and of the signposts"
-        caption = (f"Share of runs in which deterrence failed (an incursion met no effective response) or each "
-                   f"signpost happened, by {_by(res)}, with the {INTERVAL_PROBABILITY}. "
-                   f"{runs_phrase(res, res.groups)}.")
+        caption = (f"Share of runs in which deterrence failed (an incursion met no effective response)"
+                   f"{_any_phrase(res, 'share')} or each signpost happened, by {_by(res)}, with the "
+                   f"{INTERVAL_PROBABILITY}. {runs_phrase(res, res.groups)}.{signpost_notes(res)}")
     return [_retitle(f, title, caption, len(figs)) for f in figs]
+
+
+def _any_phrase(res: D.Results, kind: str = "difference") -> str:
+    """', at least one limited incursion' for the rare counts shown as probabilities."""
+    if not res.rare_counts:
+        return ""
+    what = " and ".join(f"'{D.label(n + D.ANY).lower()}'" for n in res.rare_counts)
+    return f", of {what} (a count zero in most runs)"
+
+
+def signpost_flag(res: D.Results, name: str) -> str:
+    """' (scripted in X; not announced in Y)' after a signpost's name on a figure, where its
+    value is set by the scenario rather than simulated."""
+    if not name.startswith("signpost."):
+        return ""
+    from sim.report.scenarios import signpost_status
+
+    sid = name.split(".")[1]
+    words = {"scripted": "scripted", "scripted timing": "scripted timing", "unannounced": "not announced"}
+    parts = [f"{words[st.kind]} in {D.display(s)}" for (s, i), st in signpost_status(res).items()
+             if i == sid and st.kind in words and any(res.scenario_of(g) == s for g in res.groups)]
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def signpost_notes(res: D.Results) -> str:
+    """What a reader must know to read the signposts: those whose probability a scenario sets
+    (scripted, scripted timing), those whose event is not announced there (they cannot fire from
+    it). Empty when there is nothing to say."""
+    from sim.report.scenarios import signpost_status
+
+    notes = []
+    for (scenario, sid), status in sorted(signpost_status(res).items(), key=lambda kv: (res.scenarios.index(kv[0][0])
+                                                                                       if kv[0][0] in res.scenarios else 99, kv[0][1])):
+        if status.kind in ("scripted", "scripted timing", "unannounced"):
+            notes.append(f"{D.display(scenario)}, '{D.label('signpost.' + sid, res).removeprefix('Signpost: ')}': "
+                         f"{status.text}")
+    return (" Read with care: " + "; ".join(notes) + ".") if notes else ""
+
+
+def _fdr_handles() -> list:
+    """Legend entries for filled and hollow markers of a figure of differences."""
+    return [Line2D([], [], color="#444444", marker="o", linestyle="none", label=f"clear at FDR {FDR:.0%}"),
+            Line2D([], [], color="#444444", marker="o", markerfacecolor="white", linestyle="none",
+                   label="not clear")]
 
 
 def _by(res: D.Results) -> str:
@@ -270,12 +392,12 @@ def _forest_blocks(res: D.Results, out: Path, names: list[str], groups: list[str
                 got = value(Row(g, g), name)
                 if got is None or math.isnan(got[0].value) or got[0].n == 0:
                     continue
-                e = got[0]
+                e, hollow = got
                 ax.errorbar(e.value, top - j - 0.5, xerr=xerr(e.value, e.low, e.high),
                             color=colours[g], marker=group_marker(res, g), markersize=3.8, linewidth=1.0,
-                            capsize=1.5, zorder=3)
+                            capsize=1.5, zorder=3, markerfacecolor="white" if hollow else colours[g])
             ticks.append(top - (len(groups)) / 2)
-            tick_labels.append(wrap(D.label(name, res).removeprefix("Signpost: "), 46))
+            tick_labels.append(wrap(D.label(name, res).removeprefix("Signpost: ") + signpost_flag(res, name), 46))
         ax.set_yticks(ticks, tick_labels)
         ax.tick_params(axis="y", length=0)
         ax.grid(axis="y", visible=False)
@@ -286,14 +408,14 @@ def _forest_blocks(res: D.Results, out: Path, names: list[str], groups: list[str
         else:
             ax.set_xlim(-0.02, 1.02)
             ax.set_xlabel("probability (share of runs)")
-        scenario_legend(res, fig, groups, colours)
+        scenario_legend(res, fig, groups, colours, extra=_fdr_handles() if difference else ())
     return save(fig, out, "differences_probabilities" if difference else "forest_probabilities", "", "")
 
 
 def forest_means(res: D.Results, out: Path, difference: bool = False) -> list[Figure]:
     """One small panel per outcome (its own unit), one row per group: mean or paired difference
     with its interval."""
-    names = mean_outcomes(res)
+    names = mean_outcomes(res, difference)
     ref = res.reference
     groups = [g for g in res.groups if not (difference and g == ref)]
     if not names or not groups or (difference and ref is None):
@@ -304,16 +426,25 @@ def forest_means(res: D.Results, out: Path, difference: bool = False) -> list[Fi
     figs = panel_forest(res, out, "differences_means" if difference else "forest_means", "", "", names,
                         group_rows(res, groups), value,
                         (lambda n: f"difference ({unit(n)})") if difference else unit,
-                        zero=difference, legend=_scenario_groups_legend(res, groups))
+                        zero=difference,
+                        legend=[*(_scenario_groups_legend(res, groups) or []), *_fdr_handles()] if difference
+                        else _scenario_groups_legend(res, groups))
     if difference:
         interval = INTERVAL_PAIRED if value.paired_all else "t-based 95% interval (paired where runs share replication and seed, else Welch)"
         title = f"Main outcomes: difference from {D.display(ref)}"
+        rare = (f" {' and '.join(D.label(n) for n in res.rare_counts)}: zero in most runs, so compared as the "
+                f"probability of any (previous figure)." if res.rare_counts else "")
         caption = (f"Mean difference between each scenario and {D.display(ref)} in the main outcomes "
-                   f"(each panel in its own unit), with the {interval}. {runs_phrase(res, res.groups)}.")
+                   f"(each panel in its own unit), with the {interval}. {runs_phrase(res, res.groups)}.{rare} "
+                   f"{family_phrase(res)}")
     else:
         title = "Main outcomes by " + _by(res)
+        rare = "".join(f" {D.label(n)}: zero in most runs, so shown in the runs with any, as their mean with a "
+                       f"percentile-bootstrap 95% interval (never below zero; the median is in the table "
+                       f"'outcomes'); the share of runs with any is with the probabilities."
+                       for n in res.rare_counts)
         caption = (f"Mean of each main outcome across runs by {_by(res)} (each panel in its own unit), with the "
-                   f"{INTERVAL_MEAN}. {runs_phrase(res, res.groups)}.")
+                   f"{INTERVAL_MEAN}. {runs_phrase(res, res.groups)}.{rare}")
     return [_retitle(f, title, caption, len(figs)) for f in figs]
 
 
@@ -383,7 +514,7 @@ def paired_differences(res: D.Results, out: Path, comps: list[D.Comparison]) -> 
     sides = "arms" if arms else "scenarios"
     n = sorted(pairs)
     per = "per comparison and scenario" if arms else "per comparison"
-    pairs_text = f"{n[0]} pairs of runs {per}" if len(n) == 1 else f"{n[0]} to {n[-1]} pairs of runs {per}"
+    pairs_text = f"{n[0]:,} pairs of runs {per}" if len(n) == 1 else f"{n[0]:,} to {n[-1]:,} pairs of runs {per}"
     points = res.runs.groupby("group")["design_point"].nunique().max()
     pooled = " (pooled over the design points)" if points > 1 and not arms else ""
     source = {"summary": "from the sweep's summary/differences ('deterrence summarize')",

@@ -154,9 +154,14 @@ def ally_map(res: D.Results, out: Path, table: pd.DataFrame, what: str, unit: st
     """Small multiples of the tile grid, one per group, on one colour scale."""
     ncols = min(3, len(groups))
     nrows = math.ceil(len(groups) / ncols)
-    lo, hi = (0.0, 1.0) if unit == "probability" else (np.nanmin(table["value"]), np.nanmax(table["value"]))
+    # The scale spans the values shown (every panel of the metric alike), not the unit's whole
+    # range: deal probabilities of 0.01 to 0.28 on a 0-1 scale would all look the same.
+    lo, hi = float(np.nanmin(table["value"])), float(np.nanmax(table["value"]))
     if not hi > lo:  # one value everywhere: a scale around it, not a division by zero
-        lo, hi = lo - 0.5, hi + 0.5
+        pad = 0.05 if unit == "probability" else 0.5
+        lo, hi = lo - pad, hi + pad
+    if unit == "probability":
+        lo, hi = max(0.0, lo), min(1.0, hi)
     norm = mcolors.Normalize(lo, hi)
     cmap = plt.get_cmap("viridis")
     colours = group_colours(res)
@@ -197,15 +202,24 @@ def ally_map(res: D.Results, out: Path, table: pd.DataFrame, what: str, unit: st
         bar = fig.colorbar(sm, ax=axes.ravel().tolist(), orientation="horizontal", fraction=0.05,
                            shrink=0.6, aspect=40, location="bottom")
         # A 0/1 metric's share of runs is its probability: the unit need not be said twice.
-        bar.set_label(fit(f"{what} (share of runs)" if binary else f"{what} ({unit}, mean across runs)",
-                          WIDTH - 0.5, 8))
+        bar.set_label(fit((f"{what} (share of runs)" if binary else f"{what} ({unit}, mean across runs)")
+                          + f"; scale from {lo:.{digits}f} to {hi:.{digits}f}", WIDTH - 0.5, 8))
+        bar.ax.tick_params(labelsize=7)
     title = "The allies: " + what + part
     by = "arm" if res.group_by == "arm" else "scenario"
     caption = (f"Tile map of the 31 allies (each tile one ally, placed roughly as on a map of Europe; "
                f"Canada at the left), coloured by the {what} ({unit}), "
-               f"{'share of runs' if binary else 'mean across runs'}, one panel per {by}. "
+               f"{'share of runs' if binary else 'mean across runs'}, one panel per {by}; the colour scale "
+               f"spans the values shown ({lo:.{digits}f} to {hi:.{digits}f}), the same in every panel. "
                f"{runs_phrase(res, groups)}. Each ally's value with its 95% interval ({INTERVAL_MEAN}, or "
                f"{INTERVAL_PROBABILITY} for a 0/1 outcome) is in the table 'allies'."
                + ("" if D.ally_outcomes(res) else " These results have no per-ally outcomes, so allies "
-                  "in one group share one value."))
+                  "in one group share one value.")
+               + (" " + " ".join(_deal_notes(res, groups)) if "deal" in what else ""))
     return save(fig, out, name, title, caption)
+
+
+def _deal_notes(res: D.Results, groups: list[str]) -> list[str]:
+    from sim.report.scenarios import deal_notes
+
+    return [f"{D.display(g)}: {n}" for g in groups for n in deal_notes(res, res.scenario_of(g))]
