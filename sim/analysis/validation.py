@@ -139,6 +139,9 @@ def write_report(out: Path, settings: Settings, origins=ORIGINS, progress=print)
                         generations=settings.generations, progress=progress)
     final = fit(Target.nato(2025), particles=settings.particles, generations=settings.generations,
                 seed=settings.seed, progress=progress)
+    from sim.analysis.replay import replay
+
+    replayed = replay(runs=10 if settings.runs < 1000 else 50, seed=settings.seed).table()
     seconds = time.monotonic() - started
     rows = skill_rows(ro)
     v = verdict(rows)
@@ -153,7 +156,7 @@ def write_report(out: Path, settings: Settings, origins=ORIGINS, progress=print)
     posteriors.save(final, out / "posteriors" / "2014-2025")
     files += [f"posteriors/{p.parent.name}/{p.name}" for p in sorted((out / "posteriors").glob("*/*"))]
     files += [f"figures/{f}" for f in _figures(rows, final, out / "figures")]
-    md = report_markdown(rows, v, final, settings)
+    md = report_markdown(rows, v, final, settings, replayed)
     (out / "validation.md").write_text(md)
     (out / "validation.html").write_text(_html(md))
     files += ["validation.md", "validation.html"]
@@ -164,7 +167,7 @@ def write_report(out: Path, settings: Settings, origins=ORIGINS, progress=print)
     return {**v, "seconds": seconds}
 
 
-def report_markdown(rows: list[dict], v: dict, final: posteriors.Posterior, s: Settings) -> str:
+def report_markdown(rows: list[dict], v: dict, final: posteriors.Posterior, s: Settings, replayed: str = "") -> str:
     return f"""# Validation: calibration and out-of-sample skill
 
 Settings: {s.particles} particles x {s.generations} populations per fit, {s.runs} model runs per
@@ -199,6 +202,23 @@ the parameter.
 {posterior_markdown(final)}
 
 ![posterior against prior](figures/posterior_vs_prior.png)
+
+Every parameter not in this table keeps its judgement prior (the schema's `source: judgement`;
+`docs/ODD.md`, section 8): no series here can inform it. Credibility, deals, probing and
+deterrence failure are not checked against data; the futures' figures for them are
+scenario-relative indices, not probabilities of real events.
+
+## The replay of 2014-2025 (in sample, the replay's judgement priors)
+
+`deterrence replay` (`scenarios/replay_2014.yaml`): a check of shape, not a test (its priors were
+set knowing these figures).
+
+```
+{replayed}
+```
+
+Closed forms and directions of effect are asserted by the test suite (`tests/test_rules_*.py`,
+`tests/test_directions.py`, `tests/test_mechanisms.py`; `docs/validation.md` sections 1-2).
 """
 
 
