@@ -130,13 +130,13 @@ def cmd_replay(args) -> int:
 
 
 def cmd_validate_model(args) -> int:
+    out = _out_dir(Path(args.out))
     try:
         import pyabc  # noqa: F401
     except ImportError:
         raise BadInput("the calibration needs pyabc: pip install -e '.[calibrate]'") from None
     from sim.analysis.validation import Settings, write_report
 
-    out = _out_dir(Path(args.out))
     settings = Settings.quick(args.seed) if args.quick else Settings.full(args.seed)
     result = write_report(out, settings, progress=lambda m: print(m, flush=True))
     print(f"model CRPS below persistence's in {result['beats_persistence']} of {result['cases']} cases, "

@@ -73,3 +73,19 @@ def test_validate_model_refuses_an_out_that_is_a_file(tmp_path, capsys):
     target.write_text("x")
     assert main(["validate-model", "--quick", "--out", str(target)]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_model_forecast_draws_its_parameters_from_the_posterior():
+    """With a posterior whose only particle has no yearly ramp, no ally's share can move: the
+    model's forecast is the origin's share exactly, in every run."""
+    from sim.calibration.posterior import Posterior
+
+    still = Posterior(["allies.max_ramp", "events.crimea.threat_change"], np.array([[0.0, 0.2]]), np.array([1.0]),
+                      {"allies.max_ramp": (0.0, 1.0), "events.crimea.threat_change": (0.0, 1.0)}, 2019)
+    hist = defence_share_history()
+    codes = {1: forecast.scored_allies(2019, 1, hist), 2: forecast.scored_allies(2019, 2, hist)}
+    one, two = forecast.model_forecasts(2019, still, codes, hist, runs=6, seed=1)
+    origin = np.array([hist[c][2019] for c in codes[2]])
+    assert (one.horizon, two.horizon) == (1, 2) and two.samples.shape == (len(codes[2]), 6)
+    assert np.allclose(two.samples, origin[:, None], atol=1e-12)
+    assert np.allclose(two.point, forecast.persistence(2019, 2, codes[2], hist).point, atol=1e-12)
