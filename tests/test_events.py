@@ -309,3 +309,12 @@ def test_budget_law_raises_the_allys_spending_in_a_run():
         shares.append(m.ally_list[m.index("BEL")].share)
     # the law pulls Belgium up (at most max_ramp a year), never beyond the path
     assert shares[0] < 2.5 and shares[0] + 0.25 < shares[1] <= 3.0 + 1e-9
+
+
+def test_budget_law_given_as_an_object_is_expanded_too():
+    from sim.model.scenario import BudgetLaw
+
+    law = BudgetLaw.model_validate(dict(LAW, id="deu_law"))
+    assert len(law.path) == 5                       # a law alone keeps its whole path
+    sc = _scenario([law])
+    assert [e.id for e in sc.events] == ["deu_law_2026", "deu_law_2027", "deu_law_2029"]

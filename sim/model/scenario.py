@@ -432,6 +432,8 @@ def expand_budget_laws(events: list, start: str, horizon_months: int) -> list:
     first = int(start[:4]) if isinstance(start, str) and MONTH_RE.match(start) else None
     out = []
     for e in events:
+        if isinstance(e, BudgetLaw) and len(e.path) > 1:  # a validated law given as an object
+            e = e.model_dump(exclude_none=True)
         if not (isinstance(e, dict) and e.get("kind") == "budget_law" and isinstance(e.get("path"), dict)
                 and isinstance(e.get("month"), str) and MONTH_RE.match(e["month"]) and first is not None):
             out.append(e)
