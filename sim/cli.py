@@ -187,6 +187,22 @@ def cmd_replay(args) -> int:
     return 0
 
 
+def cmd_validate_model(args) -> int:
+    out = _out_dir(Path(args.out))
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise BadInput("the calibration needs pyabc: pip install -e '.[calibrate]'") from None
+    from sim.analysis.validation import Settings, write_report
+
+    settings = Settings.quick(args.seed) if args.quick else Settings.full(args.seed)
+    result = write_report(out, settings, progress=lambda m: print(m, flush=True))
+    print(f"model CRPS below persistence's in {result['beats_persistence']} of {result['cases']} cases, "
+          f"below the trend's in {result['beats_trend']}; its 90% ranges cover {result['coverage_90']:.0%}")
+    print(f"wrote {out / 'validation.md'} ({result['seconds']:.0f} s)")
+    return 0
+
+
 # ---- sweep and summarize (experiment files; sim.experiments.sweep, sim.analysis.statistics) -----------------------
 
 
@@ -578,6 +594,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="root seed (default 0)")
     p.add_argument("--scenario", default="replay_2014", help="replay scenario (default replay_2014)")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("validate-model", help="calibrate by ABC-SMC and score rolling-origin forecasts against baselines",
+                       description="Fit the spending parameters on years up to each origin (2017, 2019, 2021, "
+                                   "2023) and on 2014-2025, forecast each ally's share 1 and 2 years ahead, "
+                                   "score against persistence and a linear trend (MAE, CRPS, coverage), and "
+                                   "write a report with the posteriors (needs the 'calibrate' extra).")
+    p.add_argument("--out", default="validation", help="output folder (default ./validation)")
+    p.add_argument("--quick", action="store_true", help="small fits and fewer runs: a few minutes, for CI")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="root seed (default 0)")
+    p.set_defaults(func=cmd_validate_model)
 
     # ---- sweep and summarize
     p = sub.add_parser("sweep", help="run an experiment file: many runs, in parallel, resumable",

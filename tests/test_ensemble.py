@@ -279,6 +279,8 @@ events:
   - {id: tariffs, kind: trade_coercion, month: 2026-10, growth_cost: 0.2, alignment_strain: {dist: uniform, low: 0.5, high: 1.5}}
   - {id: shock, kind: threat_shock, month: 2027-02, absorption_change: -0.3, threat_change: 0.5}
   - {id: leave, kind: exit_notice, hazard: {monthly: 0.01, rises_with: share_below_threshold, slope: 0.05}}
+  - {id: pol_law, kind: budget_law, ally: POL, month: 2026-09, path: {2026: 4.8, 2027: 5.5, 2028: 4.2}, source: "test path"}
+  - {kind: budget_law, ally: FRA, month: 2025-06, path: {2025: 2.6}, source: "test law made before the start"}
 """
 
 

@@ -232,3 +232,89 @@ events:
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert any("reads the event's host" in str(p) for p in err.value.problems)
+
+
+# ---- budget laws ---------------------------------------------------------------------------------
+
+LAW = {"kind": "budget_law", "ally": "DEU", "month": "2025-03", "source": "test",
+       "path": {2025: 2.4, 2026: 2.8, 2027: 3.0, 2029: 3.5, 2040: 4.0}}
+
+
+def _scenario(events, start="2026-05", horizon=48):
+    from sim.model.scenario import Scenario
+
+    return Scenario(name="t", title="t", start=start, horizon_months=horizon, events=events)
+
+
+def test_budget_law_sets_the_allys_floor_to_the_years_share():
+    effects = events.EFFECTS["budget_law"](values(ally="POL", path={2027: 4.7}), P, ThreeAllies())
+    assert changes(effects) == {("law_floor", 1): 4.7}
+    assert "law_floor" in STATE and STATE["law_floor"] == ("ally", True)
+
+
+def test_budget_law_path_becomes_one_law_per_year_within_the_horizon():
+    sc = _scenario([dict(LAW, id="deu_law")])
+    got = [(e.id, e.month, e.path) for e in sc.events]
+    # 2025 is superseded by 2026, the start's year; 2040 is past the horizon (2030-04)
+    assert got == [("deu_law_2026", "2026-05", {2026: 2.8}), ("deu_law_2027", "2027-01", {2027: 3.0}),
+                   ("deu_law_2029", "2029-01", {2029: 3.5})]
+    # a path that ends before the start keeps its last year, in force from the start
+    late = _scenario([dict(LAW, path={2024: 2.1, 2025: 2.4})])
+    assert [(e.id, e.month, e.path) for e in late.events] == [("budget_law_deu_2025", "2026-05", {2025: 2.4})]
+    # expanding again changes nothing (a scenario written back and read again is the same)
+    again = _scenario([e.model_dump(exclude_none=True) for e in sc.events])
+    assert [(e.id, e.month, e.path) for e in again.events] == got
+
+
+def test_budget_law_counts_from_the_month_it_was_made():
+    sc = _scenario([dict(LAW, month="2027-06")], start="2026-01")
+    assert [(e.month, e.path) for e in sc.events][:2] == [("2027-06", {2026: 2.8}), ("2027-06", {2027: 3.0})]
+
+
+@pytest.mark.parametrize("bad, words", [
+    ({"source": ""}, "source"),
+    ({"ally": "XXX"}, "unknown country code 'XXX'"),
+    ({"path": {2026: 20.0}}, "less than or equal to 15"),
+    ({"month": None, "hazard": {"monthly": 0.1}}, "needs 'month'"),
+])
+def test_budget_law_bad_input_names_the_field(bad, words):
+    from pydantic import ValidationError
+
+    law = {k: v for k, v in {**LAW, **bad}.items() if v is not None}
+    with pytest.raises(ValidationError, match=words):
+        _scenario([law])
+
+
+def test_budget_law_floor_binds_up_to_the_ceiling_whatever_compliance():
+    from sim.model.rules import spending
+
+    # best response 1.2, not complying with the pledge path: the law's 2.8 binds
+    assert spending.target_share(1.2, 3.5, False, 0.0, 5.0, 2.8) == 2.8
+    # a law above the ceiling is capped by it
+    assert spending.target_share(1.2, 3.5, False, 0.0, 2.5, 2.8) == 2.5
+    # with no law the rule is unchanged
+    assert spending.target_share(1.2, 3.5, True, 0.0, 5.0) == 3.5
+
+
+def test_budget_law_raises_the_allys_spending_in_a_run():
+    from sim.engines.mesa.model import AllianceModel
+
+    base = _scenario([], horizon=24)
+    law = _scenario([{"kind": "budget_law", "ally": "BEL", "month": "2026-05", "source": "test",
+                      "path": {2026: 2.5, 2027: 3.0}}], horizon=24)
+    shares = []
+    for sc in (base, law):
+        m = AllianceModel(sc, rng=7)
+        m.run()
+        shares.append(m.ally_list[m.index("BEL")].share)
+    # the law pulls Belgium up (at most max_ramp a year), never beyond the path
+    assert shares[0] < 2.5 and shares[0] + 0.25 < shares[1] <= 3.0 + 1e-9
+
+
+def test_budget_law_given_as_an_object_is_expanded_too():
+    from sim.model.scenario import BudgetLaw
+
+    law = BudgetLaw.model_validate(dict(LAW, id="deu_law"))
+    assert len(law.path) == 5                       # a law alone keeps its whole path
+    sc = _scenario([law])
+    assert [e.id for e in sc.events] == ["deu_law_2026", "deu_law_2027", "deu_law_2029"]

@@ -38,6 +38,7 @@ STATE = {
     "strategy": ("ally", True),
     "holds_deal": ("ally", True),
     "deal_floor": ("ally", True),
+    "law_floor": ("ally", True),
     "threshold": ("patron", True),
     "strictness": ("patron", True),
     "unconditional": ("patron", True),

@@ -194,3 +194,12 @@ def threat_shock(v, p, state: State) -> list:
     """A war begins or ends: Russian force absorbed in Ukraine and the perceived threat change."""
     return [Change("absorption", np.clip(state.get("absorption") + v.absorption_change, 0.0, 1.0)),
             Change("threat_multiplier", state.get("threat_multiplier") * (1.0 + v.threat_change))]
+
+
+@effect("budget_law")
+def budget_law(v, p, state: State) -> list:
+    """A national budget law: from this month the ally spends at least the law's share for the
+    year (its ceiling still binds, :func:`sim.model.rules.spending.target_share`). A law with a
+    path over several years is one event per year (:class:`sim.model.scenario.BudgetLaw`), each
+    replacing the last year's floor, so a later law that cuts the path lowers it too."""
+    return [Change("law_floor", float(next(iter(v.path.values()))), state.index(v.ally))]

@@ -156,6 +156,15 @@ def parameter_matrix(scenario: Scenario, seeds: Sequence[int], fixed: Fixed | No
     for k, name in enumerate(names):
         values[:, k] = priors[name].ppf(u[k])
     col = {name: k for k, name in enumerate(names)}
+    if scenario.prior is not None:  # one uniform per run picks a whole particle (sim.calibration.posterior)
+        from sim.calibration.posterior import PARTICLE_NAME, load
+
+        posterior = load(scenario.prior.posterior)
+        pick = Streams(seeds, [(PARAMETER_STREAM, name_key(PARTICLE_NAME))]).uniforms(1).reshape(len(seeds))
+        drawn = posterior.draw(pick)
+        for k, name in enumerate(posterior.names):
+            if name in col:
+                values[:, col[name]] = drawn[:, k]
     if fixed:
         unknown = sorted(set(fixed) - set(names))
         if unknown:

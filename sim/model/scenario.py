@@ -391,15 +391,83 @@ class ThreatShock(_Event):
     threat_change: Prior = bounded(0.0, -0.99, 20, "relative change", "change in perceived threat, multiplicative (0.5 = +50%)")
 
 
+class BudgetLaw(_Event):
+    """A national budget law or adopted defence plan: from ``month`` (when it was made) the ally
+    spends at least the path's share in each year of the path, up to its fiscal ceiling; after
+    the path's last year the last share holds. A path over several years is kept as one event
+    per year (``<id>_<year>``, in force from January of that year, or from ``month`` if later,
+    or from the start if earlier), so that each engine changes one floor at one month. Unlike
+    the Hague pledge (``allies.pledge_*``), the law binds whatever the ally's compliance draw:
+    it is what a parliament voted, not a promise. A forecast from an origin counts a law only
+    if it was made by then."""
+
+    kind: Literal["budget_law"]
+    ally: Host
+    path: dict[int, Annotated[float, Field(ge=0, le=15)]] = Field(
+        min_length=1, description="defence share by year, % of GDP (NATO definition)")
+    source: str = Field(min_length=1, description="the law or plan, with its date and where it is published")
+
+    @field_validator("path")
+    @classmethod
+    def _years(cls, value: dict[int, float]) -> dict[int, float]:
+        bad = [y for y in value if not 2000 <= y <= 2100]
+        if bad:
+            raise ValueError(f"path years must lie in 2000 to 2100, got {bad}")
+        return dict(sorted(value.items()))
+
+    @model_validator(mode="after")
+    def _dated(self):
+        if self.month is None:
+            raise ValueError("a budget_law needs 'month' (when the law was made); it cannot be driven by a hazard")
+        return self
+
+
+def expand_budget_laws(events: list, start: str, horizon_months: int) -> list:
+    """Each budget law with a path of several years becomes one law per year (see
+    :class:`BudgetLaw`); years that begin after the horizon are dropped, and of the years before
+    the start only the last is kept (it is the floor at the start). Raw YAML mappings in, raw
+    mappings out, other events untouched; a law of one year is only dated."""
+    if not isinstance(events, list):
+        return events
+    first = int(start[:4]) if isinstance(start, str) and MONTH_RE.match(start) else None
+    out = []
+    for e in events:
+        if isinstance(e, BudgetLaw) and len(e.path) > 1:  # a validated law given as an object
+            e = e.model_dump(exclude_none=True)
+        if not (isinstance(e, dict) and e.get("kind") == "budget_law" and isinstance(e.get("path"), dict)
+                and isinstance(e.get("month"), str) and MONTH_RE.match(e["month"]) and first is not None):
+            out.append(e)
+            continue
+        try:
+            years = sorted((int(y), v) for y, v in e["path"].items())
+        except (TypeError, ValueError):
+            out.append(e)  # the schema names the bad year
+            continue
+        last = month_label(horizon_months - 1, start) if isinstance(horizon_months, int) and horizon_months > 0 else None
+        before = [y for y, _ in years if y <= first]
+        keep = [(y, v) for y, v in years if y >= (before[-1] if before else first)]
+        base = e.get("id") or f"budget_law_{str(e.get('ally', '')).lower()}"
+        for y, v in keep:
+            month = max(e["month"], f"{y:04d}-01", start)
+            if last is not None and month > last:
+                continue
+            one = {**e, "path": {y: v}, "month": month}
+            if len(years) > 1:
+                one["id"] = f"{base}_{y}"
+            out.append(one)
+    return out
+
+
 Event = Annotated[
     Withdrawal | Relocation | Guarantee | BasingDeal | EUBudget | SovereignC2 | HaltDeployment
-    | TradeCoercion | ExitNotice | ThreatShock | Crisis | Deployment,
+    | TradeCoercion | ExitNotice | ThreatShock | Crisis | Deployment | BudgetLaw,
     Field(discriminator="kind"),
 ]
 
 EVENT_KINDS = (
     "withdrawal", "relocation", "guarantee", "basing_deal", "eu_budget", "sovereign_c2",
     "halt_deployment", "trade_coercion", "exit_notice", "threat_shock", "crisis", "deployment",
+    "budget_law",
 )
 
 
@@ -457,6 +525,25 @@ class Source(BaseModel):
     document: str = Field("brief", description="which source document")
 
 
+class PosteriorPrior(BaseModel):
+    """A fitted posterior as the prior of the parameters it fits (:mod:`sim.calibration.posterior`):
+    each run draws one particle for all of them; the other parameters keep their priors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    posterior: str = Field(description="a shipped posterior, 'calibration/<name>', or a posterior folder")
+
+    @field_validator("posterior")
+    @classmethod
+    def _exists(cls, value: str) -> str:
+        from sim.calibration.posterior import resolve
+
+        try:
+            resolve(value)
+        except FileNotFoundError as err:
+            raise ValueError(str(err)) from None
+        return value
+
+
 class Scenario(BaseModel):
     """One future, or a counterfactual, as a political scientist would write it down."""
 
@@ -476,6 +563,17 @@ class Scenario(BaseModel):
     pillar: Pillar = Field(default_factory=Pillar)
     events: list[Event] = Field(default_factory=list)
     signposts: list[Signpost] = Field(default_factory=list)
+    prior: PosteriorPrior | None = Field(None, description="a fitted posterior for the parameters it fits "
+                                                           "(calibrated priors); the others keep the priors above")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _laws_by_year(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "events" in data:
+            data = {**data, "events": expand_budget_laws(
+                data["events"], data.get("start", cls.model_fields["start"].default),
+                data.get("horizon_months", cls.model_fields["horizon_months"].default))}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -488,7 +586,7 @@ class Scenario(BaseModel):
             if eid in seen:
                 problems.append(f"events[{i}]: id '{eid}' is used twice")
             seen.add(eid)
-            for attr in ("host", "to"):
+            for attr in ("host", "to", "ally"):
                 code = getattr(event, attr, None)
                 if code is not None and code != "home" and code not in ALLIES:
                     problems.append(f"events[{i}].{attr}: unknown country code '{code}'")

@@ -89,6 +89,7 @@ class Batch(EventPhase, BeliefPhase, ChoicePhase, ForcePhase, AdversaryPhase, Re
         self.strategy[:] = st["strategy"]
         self.holds_deal = np.zeros((R, n), dtype=bool)
         self.deal_floor = np.zeros((R, n))
+        self.law_floor = np.zeros((R, n))
         self.complies = np.zeros((R, n), dtype=bool)
         yearly = self.gdp * self.share / 100.0
         self.capability = capability.steady_state_stock(yearly, pa.depreciation[:, None])

@@ -80,7 +80,8 @@ class ForcePhase:
         q = spending.best_response(self.gdp, s_in, alpha)
         floor = spending.pledge_floor(self.start_share, self.full.pledge_target, year, self.start_year,
                                       pa.pledge_year[:, None])
-        target = spending.target_share(100.0 * q / self.gdp, floor, self.complies, self.deal_floor, self.ceiling)
+        target = spending.target_share(100.0 * q / self.gdp, floor, self.complies, self.deal_floor, self.ceiling,
+                                       self.law_floor)
         self.share = spending.adjust_share(self.share, target, self.full.adjustment_speed, pa.max_ramp[:, None])
 
 

@@ -54,6 +54,7 @@ class Ally(mesa.Agent):
         self.strategy: int = int(state["strategy"])
         self.holds_deal: bool = False
         self.deal_floor: float = 0.0
+        self.law_floor: float = 0.0
         self.complies: bool = False
         yearly = self.spending
         self.capability: float = capability.steady_state_stock(yearly, model.p.allies.depreciation)
@@ -143,7 +144,8 @@ class Ally(mesa.Agent):
         alpha = spending.threatened_alpha(self.alpha0, m.threat_ratio, self.exposure, a.threat_sensitivity)
         q = spending.best_response(self.gdp, s_in, alpha)
         floor = spending.pledge_floor(self.start_share, a.pledge_target, m.year, m.start_year, a.pledge_year)
-        target = spending.target_share(100.0 * q / self.gdp, floor, self.complies, self.deal_floor, self.ceiling)
+        target = spending.target_share(100.0 * q / self.gdp, floor, self.complies, self.deal_floor, self.ceiling,
+                                       self.law_floor)
         self.share = float(spending.adjust_share(self.share, target, a.adjustment_speed, a.max_ramp))
 
     def accumulate(self) -> None:

@@ -82,10 +82,12 @@ def pledge_floor(start_share, target, year, start_year, pledge_year):
     return np.maximum(start_share, start_share + (target - start_share) * frac)
 
 
-def target_share(best_response_share, floor, complies, deal_floor, ceiling):
-    """s* = min(ceiling, max(best response, floor if complying, deal floor)). All % of GDP."""
+def target_share(best_response_share, floor, complies, deal_floor, ceiling, law_floor=0.0):
+    """s* = min(ceiling, max(best response, floor if complying, deal floor, law floor)). All % of
+    GDP. The law floor is a national budget law's share for the year (``budget_law`` events):
+    unlike the pledge path it binds whether or not the ally chose to comply this year."""
     s = np.maximum(best_response_share, np.where(complies, floor, 0.0))
-    return np.minimum(ceiling, np.maximum(s, deal_floor))
+    return np.minimum(ceiling, np.maximum(np.maximum(s, deal_floor), law_floor))
 
 
 def adjust_share(current, target, speed, max_ramp_per_year):
