@@ -188,7 +188,10 @@ def cmd_replay(args) -> int:
 
 
 def cmd_validate_model(args) -> int:
-    out = _out_dir(Path(args.out))
+    from sim.experiments.outputs import claim
+
+    out = Path(args.out)
+    claim(out, "validate-model", same=("validate-model",), force=None)  # in use, unwritable, files not its own
     try:
         import pyabc  # noqa: F401
     except ImportError:

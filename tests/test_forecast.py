@@ -89,3 +89,16 @@ def test_model_forecast_draws_its_parameters_from_the_posterior():
     assert (one.horizon, two.horizon) == (1, 2) and two.samples.shape == (len(codes[2]), 6)
     assert np.allclose(two.samples, origin[:, None], atol=1e-12)
     assert np.allclose(two.point, forecast.persistence(2019, 2, codes[2], hist).point, atol=1e-12)
+
+
+def test_the_skill_table_names_every_method_in_order():
+    """The validation report's skill table (sim.analysis.validation): a row per origin, horizon
+    and method, the model first, then persistence and the trend; the quick settings do less."""
+    from sim.analysis.validation import METHODS, Settings, skill_markdown
+
+    quick, full = Settings.quick(), Settings.full()
+    assert quick.particles < full.particles and quick.runs < full.runs
+    row = {"origin": 2019, "horizon": 1, "allies": 30, "mae": 0.1, "crps": 0.07, "coverage_50": 0.5,
+           "coverage_90": 0.9, "width_90": 0.4}
+    text = skill_markdown([{**row, "method": m} for m in METHODS])
+    assert text.count("\n| 2019 | +1 |") == len(METHODS)

@@ -162,7 +162,7 @@ def write_report(out: Path, settings: Settings, origins=ORIGINS, progress=print)
     files += ["validation.md", "validation.html"]
     from sim.experiments.results import write_manifest
 
-    write_manifest(out, {"kind": "validation", "settings": vars(settings), "origins": list(origins),
+    write_manifest(out, {"command": "validate-model", "kind": "validation", "settings": vars(settings), "origins": list(origins),
                          "verdict": v}, files)
     return {**v, "seconds": seconds}
 
