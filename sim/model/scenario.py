@@ -182,14 +182,14 @@ class Allies(Section):
     solidarity_range_km: Prior = param({"dist": "uniform", "low": 800, "high": 2000}, 10, 10_000, "km", "distance between capitals over which European help in reach decays by e")
     gdp_growth: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, -5, 10, "% per year, real", "GDP growth")
     procurement_lag_months: Prior = param({"dist": "choice", "values": [12, 24, 36]}, 0, 60, "months", "delay between spending and usable capability")
-    depreciation: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.1}, 0, 1, "per year", "share of the capability stock lost each year")
+    depreciation: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.1}, 0.001, 1, "per year", "share of the capability stock lost each year")
 
 
 class Adversary(Section):
     """Russia: usable force, risk, beliefs about US will, and its choice of probe or incursion."""
 
-    defence_share: Prior = param(7.5, 0, 20, "% of GDP", "Russian military spending", "SIPRI (April 2026 release, secondary report)")
-    ukraine_absorption: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "share of Russian force absorbed by the war in Ukraine")
+    defence_share: Prior = param(7.5, 0.1, 20, "% of GDP", "Russian military spending", "SIPRI (April 2026 release, secondary report)")
+    ukraine_absorption: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 0.99, "0-1", "share of Russian force absorbed by the war in Ukraine")
     absorption_decay: Prior = param({"dist": "uniform", "low": 0.0, "high": 0.1}, 0, 1, "per year", "yearly fall in absorption (a ceasefire frees forces)")
     initial_belief_gap: Prior = param(0.0, -0.9, 0.9, "probability", "Russia's initial belief that the US would answer a move on an ally, less the chance that it would at the start; 0: consistent with what its probes reveal")
     belief_strength: Prior = param({"dist": "uniform", "low": 10, "high": 30}, 1, 500, "pseudo-observations", "how firmly Russia holds that belief")
