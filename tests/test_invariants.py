@@ -110,13 +110,17 @@ def test_both_engines_stop_a_broken_run_with_the_same_message(monkeypatch):
 
 
 def test_a_scenario_that_divides_by_zero_fails_its_runs_instead_of_recording_nan(tmp_path):
+    """The schema refuses a zero depreciation; a scenario built around the schema from Python
+    (model_copy does not validate) fails its runs with a named invariant, never records NaN."""
+    from sim.model.loading import ScenarioError
+
     path = tmp_path / "broken.yaml"
     path.write_text("extends: status_quo\nname: broken\ntitle: t\nhorizon_months: 12\n"
                     "allies: {depreciation: 0.0}\n")
-    try:
-        scenario = load_scenario(path)
-    except Exception:  # the schema may come to refuse it: then nothing can be recorded wrong
-        pytest.skip("the schema refuses a zero depreciation")
+    with pytest.raises(ScenarioError):
+        load_scenario(path)
+    base = load_scenario("status_quo").model_copy(update={"horizon_months": 12})
+    scenario = base.model_copy(update={"allies": base.allies.model_copy(update={"depreciation": 0.0})})
     out = run_chunk(scenario, [1, 2, 3], engine="fast")
     for r in out:
         if isinstance(r, RunResult):  # a run that completes has finite outcomes in their ranges
