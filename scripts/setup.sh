@@ -10,6 +10,7 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[${extras}]"
+# constraints.txt pins every package to the versions CI tested (manifests record what ran)
+.venv/bin/python -m pip install --quiet -c constraints.txt -e ".[${extras}]"
 # the fast engine's compiled kernels: built once here (about 10 s) and cached, not in the first sweep
 .venv/bin/python -c 'from sim.engines.fast import compile_kernels; print(f"fast engine kernels ready ({compile_kernels():.1f} s)")'

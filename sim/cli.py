@@ -83,7 +83,28 @@ def _source(folder: str | Path, command: str, names: list[str] | None = None) ->
     require_intact(folder, names, f"'deterrence {command}'")
     if command in ("report", "compare") and (folder / "summary" / "manifest.json").is_file():
         require_intact(folder / "summary", None, f"'deterrence {command}'")  # Sobol indices, differences
+    _warn_versions(folder)
     return folder
+
+
+def _warn_versions(folder: Path) -> None:
+    """Warn (stderr) when the installed deterrence or packages differ from those that made the
+    results: the numbers may not be reproducible with this installation (constraints.txt pins CI's)."""
+    from sim.experiments.results import provenance
+
+    try:
+        made = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return
+    now = provenance()
+    differ = [f"deterrence {made.get('deterrence')} (now {now['deterrence']})"] if made.get("deterrence") not in (
+        None, now["deterrence"]) else []
+    for name, was in (made.get("packages") or {}).items():
+        if was is not None and now["packages"].get(name) not in (None, was):
+            differ.append(f"{name} {was} (now {now['packages'][name]})")
+    if differ:
+        print(f"warning: {folder} was made with " + ", ".join(differ) + "; rerunning it here may not give the "
+              "same numbers (pip install -c constraints.txt gives the tested versions)", file=sys.stderr)
 
 
 # ---- commands ---------------------------------------------------------------------------------
