@@ -71,7 +71,7 @@ def test_the_command_writes_its_folder_and_refuses_a_users(tmp_path, capsys):
     mine.mkdir()
     (mine / "notes.txt").write_text("keep")
     assert main([*args[:-1], str(mine)]) == 2
-    assert "does not hold an earlier 'deterrence attribute'" in capsys.readouterr().err
+    assert "holds files deterrence did not write (notes.txt)" in capsys.readouterr().err
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
 
 

@@ -350,3 +350,15 @@ def test_the_report_shows_a_discovery_written_beside_the_results(tmp_path):
     assert [f.name for f in figures] == ["discovery_peeling"] and (figs / "discovery_peeling.png").is_file()
     [table] = tables
     assert table.rows == [["1", "0.60", "0.80", "allies.peer_weight", "2.50 to 4.00", "2.00 to 4.00", "0.001"]]
+
+
+def test_cart_refuses_a_condition_every_run_satisfies():
+    """Found by the property tests: a tree cannot tell cases from no other runs."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.analysis.discovery import DiscoveryError, run_cart
+
+    x = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0)[::-1]})
+    with pytest.raises(DiscoveryError, match="every run satisfies"):
+        run_cart(x, np.ones(20, dtype=bool))

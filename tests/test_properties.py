@@ -31,7 +31,7 @@ HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much]
 # The fast loop: a few dozen examples each, derandomised (the same inputs every run), a deadline
 # per example; about five seconds in all. The slow variants (-m slow) try ten times as many.
 SETTINGS = settings(max_examples=25, deadline=3000, derandomize=True, suppress_health_check=HEALTH)
-MANY = settings(max_examples=250, deadline=3000, derandomize=False, suppress_health_check=HEALTH)
+MANY = settings(max_examples=150, deadline=3000, derandomize=True, suppress_health_check=HEALTH)
 
 
 def properties(fast: settings = SETTINGS, **strategies):

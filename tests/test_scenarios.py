@@ -108,7 +108,8 @@ def test_signposts_of_the_brief_are_recorded(outcomes):
     # Signposts that the scenario makes possible happen in some runs; in the status quo they cannot.
     assert tp["signpost.polish_basing_deal_before_june"].mean() > 0
     assert fw["signpost.second_withdrawal_within_90_days"].mean() > 0
-    assert ea["signpost.eu_budget_doubles_with_c2"].mean() == 1.0
+    # the EU budget doubling is the pillar's decision, its chance rising with demand for autonomy
+    assert 0.2 < ea["signpost.eu_budget_doubles_with_c2"].mean() < 1.0
     for sp in ("polish_basing_deal_before_june", "second_withdrawal_within_90_days", "eu_budget_doubles_with_c2"):
         assert sq[f"signpost.{sp}"].sum() == 0
     # a signpost's month is recorded exactly when it happened

@@ -214,6 +214,8 @@ def run_cart(x: pd.DataFrame, y: np.ndarray, *, depth: int = 3, min_leaf: float 
     y = np.asarray(y, dtype=bool)
     if not y.any():
         raise DiscoveryError("no run satisfies --where: nothing to discover (loosen the condition)")
+    if y.all():
+        raise DiscoveryError("every run satisfies --where: nothing to tell the cases from (tighten the condition)")
     model = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=max(1, int(np.ceil(min_leaf * len(y)))),
                                    random_state=0)
     model.fit(x.to_numpy(), y.astype(int))
