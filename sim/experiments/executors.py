@@ -132,6 +132,12 @@ def _init_worker(ctx: Context) -> None:
     _WORKER_CONTEXT = ctx
     # A worker whose sweep was killed (SIGKILL included) would wait for work forever: leave
     # with it. A task cut short writes no shard, so the resumed sweep redoes exactly that task.
+    leave_with_parent()
+
+
+def leave_with_parent() -> None:
+    """In a worker process: exit as soon as the process that started it is gone (killed by any
+    signal), rather than wait for work that will never come."""
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()

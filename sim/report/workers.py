@@ -79,14 +79,9 @@ def _init(res) -> None:
     # A worker whose report was killed (SIGKILL, SIGTERM) would draw on and then wait for work
     # forever, holding a copy of the results: leave with it. The fork server leaves by itself
     # when the report's end of its pipe closes, and the resource tracker when both have left.
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    from sim.experiments.executors import leave_with_parent
 
-
-def _exit_with(parent) -> None:
-    parent.join()
-    os._exit(70)
+    leave_with_parent()
 
 
 def _call(fn: Callable, args: tuple) -> Any:
