@@ -167,3 +167,22 @@ def test_fearon_a_costly_signal_outweighs_a_statement_at_one_and_two_years(root)
     for month in (11, 23):
         _, _, hi = interval(diff[:, month])
         assert hi <= -0.01, (month, hi)
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_snyder_allies_who_doubt_the_patron_make_more_deals(root):
+    """Snyder (1984): allies that fear abandonment hedge. Initial credibility 0.2 below the
+    revealed response against 0.2 above, in the status quo: at the horizon at least half an ally
+    more holds a bilateral deal (0.5, fixed before running: the smallest difference in a count of
+    allies worth reporting) and cohesion is at least 0.01 lower."""
+    sc = load_scenario("status_quo")
+
+    def outcomes(gap: float) -> dict:
+        res = simulate(sc, seeds(root), {"beliefs.initial_credibility_gap": gap}, series=False)
+        return {n: res.outcomes[:, k] for k, n in enumerate(res.outcome_names)}
+
+    low, high = outcomes(-0.2), outcomes(0.2)
+    lo, _, _ = interval(low["deals_final"] - high["deals_final"])
+    assert lo >= 0.5, lo
+    _, _, hi = interval(low["cohesion_final"] - high["cohesion_final"])
+    assert hi <= -0.01, hi
