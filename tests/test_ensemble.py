@@ -451,10 +451,10 @@ def test_pooling_keeps_counts_and_meets_the_condition():
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", DISTRIBUTION_SCENARIOS)
 def test_same_distributions_as_mesa(scenario, request):
-    """The main outcomes over 2,000 fast runs against 100 Mesa runs with other seeds
+    """The main outcomes over 2,000 fast runs against 70 Mesa runs with other seeds
     (independent samples): two-sample KS for continuous outcomes, chi-square for counts and
     0/1 outcomes; the scenario fails if any p-value is below 0.001 / (number of outcomes tested)
-    (Bonferroni: a family-wise false alarm rate of 0.1% per scenario). The Mesa sample is 100 runs, not 2,000, because the runs
+    (Bonferroni: a family-wise false alarm rate of 0.1% per scenario). The Mesa sample is 70 runs, not 2,000, because the runs
     are equal bit for bit (test_same_runs_as_mesa_bit_for_bit): this test checks that nothing
     outside those seeds departs from the Mesa engine's distributions. About 15 s per scenario, on
     the scenarios that exercise every mechanism (every shipped one is checked bit for bit).
@@ -462,7 +462,7 @@ def test_same_distributions_as_mesa(scenario, request):
     sc = load_scenario(scenario)
     fast = simulate(sc, [run_seed(11, k) for k in range(2000)], series=False)
     f = {name: fast.outcomes[:, j] for j, name in enumerate(fast.outcome_names)}
-    mesa_runs = [run_scenario(sc, seed=run_seed(12, k)) for k in range(100)]
+    mesa_runs = [run_scenario(sc, seed=run_seed(12, k)) for k in range(70)]
     m = {name: np.array([r.outcomes[name] for r in mesa_runs]) for name in MAIN_OUTCOMES}
     tested = {}
     for name in MAIN_OUTCOMES:
