@@ -96,6 +96,32 @@ def test_a_missing_posterior_is_a_clear_error(tmp_path):
         load_scenario(path)
 
 
+def test_a_result_records_its_posterior_and_verify_notices_a_refit(tmp_path):
+    """The manifest of a run names the posterior its scenario drew from with the sha256 of its
+    particles; `verify` passes while that posterior is installed unchanged and says so when it
+    has been refitted since (a rerun would give other numbers)."""
+    import json
+
+    from sim.experiments.montecarlo import run_monte_carlo
+    from sim.experiments.results import sha256
+    from sim.experiments.verify import verify
+    from sim.model.loading import load_scenario
+
+    posterior.save(_toy_posterior(), tmp_path / "p")
+    path = tmp_path / "s.yaml"
+    path.write_text(f"extends: status_quo\nname: calibrated\ntitle: t\nprior: {{posterior: {tmp_path / 'p'}}}\n")
+    run_monte_carlo(load_scenario(path), tmp_path / "r", runs=3, seed=1, progress=False, engine="fast")
+    rec = json.loads((tmp_path / "r" / "manifest.json").read_text())["scenario"]["prior_posterior"]
+    assert rec["sha256"] == sha256(tmp_path / "p" / posterior.FILE) and rec["particles"] == 3
+    checked, problems = verify(tmp_path / "r")
+    assert not problems and any("is the installed one" in c for c in checked)
+    toy = _toy_posterior()
+    toy.weights[:] = [0.2, 0.6, 0.2]
+    posterior.save(toy, tmp_path / "p")
+    _, problems = verify(tmp_path / "r")
+    assert len(problems) == 1 and "refitted since" in problems[0]
+
+
 @pytest.mark.slow
 def test_fitted_parameters_are_recovered_from_the_models_own_histories():
     """10 synthetic histories to 2021, each from parameters drawn from the prior: each fitted

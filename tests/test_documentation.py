@@ -76,3 +76,16 @@ def test_odd_contents_link_to_its_headings():
     numbered = {slug(t) for t in re.findall(r"^#{2,3} (\d.+)$", text, re.M)}
     assert links and set(links) <= anchors
     assert numbered <= set(links), "a numbered section is missing from the contents"
+
+
+def test_parameters_labelled_fitted_are_those_the_shipped_posterior_fits():
+    """The schema (and so the ODD's tables and `deterrence schema`) calls a parameter fitted
+    exactly when the shipped 2014-2025 posterior fits it; the shocks of the history it also fits
+    are events of the calibration scenario, not schema parameters."""
+    from sim.calibration.posterior import load
+    from sim.model.scenario import FITTED
+
+    tables = documentation.parameter_tables()
+    labelled = {line.split("`")[1] for line in tables.splitlines() if line.endswith(f"| {FITTED} |")}
+    fitted = {name for name in load("calibration/2014-2025").names if name in SECTION_PARAMETERS}
+    assert labelled == fitted and len(fitted) == 5

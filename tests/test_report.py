@@ -673,3 +673,20 @@ def test_per_ally_outcomes_map_and_table_in_their_units(run_folders, tmp_path):
     assert table.headers[3:] == ["Deal (probability)", "95% interval", "Credibility (probability)", "95% interval",
                                  "Share (% of GDP)", "95% interval"]
     assert len(table.rows) == len(ALLIES) and "(% of GDP)" in table.caption
+
+
+def test_outcomes_no_data_checks_are_labelled_indices():
+    """Issue 13: an outcome no observed series checks is labelled a scenario-relative index in the
+    report's tables; spending (fitted and scored) and the troops (inputs) are not."""
+    from sim.model import outcomes
+    from sim.report import data as D
+
+    assert outcomes.evidence("spending_share_final") == outcomes.CALIBRATED
+    assert outcomes.evidence("ally.POL.share") == outcomes.CALIBRATED
+    assert outcomes.evidence("us_troops_europe_final") == outcomes.INPUT
+    for name in ("deals_final", "probes", "deterrence_failure", "credibility_eastern_flank_final", "cohesion"):
+        assert outcomes.evidence(name) == outcomes.INDEX
+        assert D.unit_label(name).endswith("; index")
+    assert D.unit_label("spending_share_final") == "% of GDP"
+    assert not D.is_index("signpost.polish_basing_deal_before_june")
+    assert D.unit_label("incursions.any") == "probability; index"

@@ -117,3 +117,17 @@ def _load(folder: str) -> Posterior:
 def load(name: str | Path, base: Path | None = None) -> Posterior:
     """The posterior named ``name`` (see :func:`resolve`)."""
     return _load(str(resolve(name, base).resolve()))
+
+
+def provenance(scenario) -> dict | None:
+    """What a result's manifest records of the posterior a scenario draws from (None if it has
+    none): its name, the sha256 of its particles and their number, so that a result can be
+    traced to the exact fit even if a later version ships another under the same name."""
+    if getattr(scenario, "prior", None) is None:
+        return None
+    from sim.experiments.results import sha256
+
+    folder = resolve(scenario.prior.posterior)
+    post = load(scenario.prior.posterior)
+    return {"posterior": scenario.prior.posterior, "file": FILE, "sha256": sha256(folder / FILE),
+            "particles": len(post.weights), "parameters": list(post.names), "last_year": post.last_year}

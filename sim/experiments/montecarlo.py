@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from sim.calibration.posterior import provenance as posterior_provenance
 from sim.engines.runner import RunFailure, RunResult, run_chunk, run_seed
 from sim.experiments.results import StreamingParquet, runs_table, timeseries_table, write_manifest
 from sim.model.outcomes import outcome_names
@@ -60,7 +61,7 @@ def run_monte_carlo(
     write_manifest(out, {
         "command": "run",
         "scenario": {"name": scenario.name, "title": scenario.title, **(source or {}),
-                     "resolved": scenario.model_dump(mode="json")},
+                     "resolved": scenario.model_dump(mode="json"), "prior_posterior": posterior_provenance(scenario)},
         "engine": engine,
         "seed_scheme": {"root_seed": seed, "run_seed": "SeedSequence(root, spawn_key=(0, replication)).generate_state(1, uint64)[0]",
                         "parameters": "default_rng([run_seed, 1]) for sections, default_rng([run_seed, 2, crc32(event id)]) per event",

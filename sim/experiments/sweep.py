@@ -33,6 +33,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from sim.calibration.posterior import provenance as posterior_provenance
 from sim.engines.runner import ENGINES
 from sim.experiments.executors import (
     EXECUTORS,
@@ -178,7 +179,8 @@ def _write_manifest(plan: Plan, out: Path, counts: dict, *, executor: str, worke
         "command": "sweep",
         "experiment": {"name": exp.spec.name, "title": exp.spec.title, "file": str(exp.path), "sha256": exp.sha256,
                        "resolved": exp.spec.model_dump(mode="json")},
-        "scenarios": [{"name": s.name, "title": s.title, "file": str(f), "sha256": h, "resolved": s.model_dump(mode="json")}
+        "scenarios": [{"name": s.name, "title": s.title, "file": str(f), "sha256": h, "resolved": s.model_dump(mode="json"),
+                       "prior_posterior": posterior_provenance(s)}
                       for s, f, h in zip(exp.scenarios, exp.scenario_files, exp.scenario_hashes, strict=True)],
         "design": {"kind": design.kind, "parameters": list(design.names), "design_points": design.points,
                    "cells": design.points * len(exp.scenarios), "sobol_base_points": design.sobol_n,

@@ -132,6 +132,33 @@ def run_problems(folder: Path, manifest: dict) -> list[str]:
     return problems
 
 
+def posterior_mismatches(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
+    """Each posterior the result's scenarios drew from, against the one installed now: a rerun
+    with a refitted posterior of the same name would not give these runs."""
+    from sim.calibration.posterior import FILE, resolve
+    from sim.experiments.results import sha256
+
+    records = manifest.get("scenarios") or [manifest.get("scenario") or {}]
+    checked, problems = [], []
+    for rec in records:
+        want = rec.get("prior_posterior") if isinstance(rec, dict) else None
+        if not want:
+            continue
+        try:
+            have = sha256(resolve(want["posterior"]) / FILE)
+        except FileNotFoundError:
+            problems.append(f"{folder}: scenario {rec.get('name')} drew from the posterior {want['posterior']}, "
+                            "which is not installed here")
+            continue
+        if have != want.get("sha256"):
+            problems.append(f"{folder}: scenario {rec.get('name')} drew from {want['posterior']} with sha256 "
+                            f"{str(want.get('sha256'))[:12]}..., the installed one has {have[:12]}... (refitted "
+                            "since: a rerun gives other numbers)")
+        else:
+            checked.append(f"{folder}: scenario {rec.get('name')}'s posterior {want['posterior']} is the installed one")
+    return checked, problems
+
+
 def verify(folder: Path) -> tuple[list[str], list[str]]:
     """(what was checked, problems) for a result folder and the folders written into it."""
     folder = Path(folder)
@@ -149,6 +176,9 @@ def verify(folder: Path) -> tuple[list[str], list[str]]:
     if manifest.get("command") in ("run", "sweep"):
         problems += run_problems(folder, manifest)
         checked.append(f"{folder}: the runs' invariants (counts, ranges of outcomes and monthly series)")
+        posterior_checked, posterior_problems = posterior_mismatches(folder, manifest)
+        checked += posterior_checked
+        problems += posterior_problems
     for sub in ("summary", "report", "discover", "attribution"):
         if (folder / sub / MANIFEST).is_file() and sub not in {n.split("/")[0] for n in listed}:
             c, p = verify(folder / sub)

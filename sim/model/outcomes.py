@@ -304,6 +304,37 @@ MAIN_SERIES = (
 each month (for ``mesa.batch_run``)."""
 
 
+# What can check each outcome (issue 13): spending is fitted to NATO's per-ally series and scored
+# out of sample; the troops are the scenario's inputs; nothing observed checks the rest, whose
+# levels rest on judgement priors and are meaningful only between scenarios run with the same
+# seeds.
+CALIBRATED = "calibrated"
+INPUT = "input"
+INDEX = "index"
+EVIDENCE_TEXT = {
+    CALIBRATED: "fitted to NATO's per-ally defence shares 2014-2025 and scored out of sample "
+                "(docs/validation.md, sections 4-5)",
+    INPUT: "set by the scenario's data and events (DMDC troops by host, withdrawals, relocations)",
+    INDEX: "a scenario-relative index: no observed series checks it; compare scenarios run with "
+           "the same seeds, not levels, and do not read it as the probability of a real event",
+}
+_CALIBRATED_STEMS = ("spending_share", "spending_bn", "allies_at_2pct", "allies_at_pledge", "share")
+_INPUT_STEMS = ("us_troops_europe",)
+
+
+def evidence(name: str) -> str:
+    """What can check an outcome or series: ``CALIBRATED``, ``INPUT`` or ``INDEX`` (signposts,
+    per-ally outcomes and any name not otherwise known are indices)."""
+    stem = name.rsplit(".", 1)[-1] if name.startswith("ally.") else name
+    for suffix in ("_final", "_5y", "_max", "_min"):
+        stem = stem.removesuffix(suffix)
+    if stem in _CALIBRATED_STEMS and not name.startswith("signpost."):
+        return CALIBRATED
+    if stem in _INPUT_STEMS:
+        return INPUT
+    return INDEX
+
+
 def _first(mask: np.ndarray) -> np.ndarray:
     """Index of the first True along the last axis (months), NaN where there is none."""
     mask = np.asarray(mask)

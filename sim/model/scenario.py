@@ -37,6 +37,11 @@ def param(default: float | dict, lo: float, hi: float, unit: str, doc: str, sour
     )
 
 
+FITTED = ("fitted: ABC-SMC posterior calibration/2014-2025 (docs/validation.md, section 4), drawn "
+          "jointly by every scenario whose `prior` names it; this judgement prior otherwise")
+"""The source of a parameter that the shipped posterior fits (a test keeps the two lists equal)."""
+
+
 class Section(BaseModel):
     """A block of parameters; checks each prior's support against the field's allowed range."""
 
@@ -159,16 +164,16 @@ class Allies(Section):
 
     private_share_frontline: Prior = param({"dist": "uniform", "low": 0.6, "high": 0.9}, 0, 1, "0-1", "theta: private share of own defence for allies bordering Russia or Belarus")
     private_share_other: Prior = param({"dist": "uniform", "low": 0.2, "high": 0.5}, 0, 1, "0-1", "theta for the other allies")
-    threat_sensitivity: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "elasticity", "how far the weight on security (alpha) rises with the threat")
+    threat_sensitivity: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "elasticity", "how far the weight on security (alpha) rises with the threat", FITTED)
     threat_distance_km: Prior = param(1500.0, 100, 10_000, "km", "distance over which Russia's threat decays by e")
     fiscal_ceiling: Prior = param({"dist": "uniform", "low": 4.0, "high": 6.0}, 0, 15, "% of GDP", "highest defence share an ally can sustain")
-    max_ramp: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "points of GDP per year", "largest yearly change in the defence share, up or down")
-    adjustment_speed: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.2}, 0, 1, "per month", "share of the gap to the target share closed each month")
+    max_ramp: Prior = param({"dist": "uniform", "low": 0.3, "high": 1.0}, 0, 5, "points of GDP per year", "largest yearly change in the defence share, up or down", FITTED)
+    adjustment_speed: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.2}, 0, 1, "per month", "share of the gap to the target share closed each month", FITTED)
     pledge_target: Prior = param(3.5, 0, 10, "% of GDP", "core defence by the pledge year (The Hague, 25 June 2025)", "NATO Hague Summit Declaration")
     pledge_year: Prior = param(2035, 2014, 2050, "year", "year the pledge is due", "NATO Hague Summit Declaration")
-    compliance_base: Prior = param({"dist": "uniform", "low": -1.0, "high": 0.5}, -10, 10, "log-odds", "propensity to follow the pledge path regardless of pressure")
+    compliance_base: Prior = param({"dist": "uniform", "low": -1.0, "high": 0.5}, -10, 10, "log-odds", "propensity to follow the pledge path regardless of pressure", FITTED)
     compliance_pressure: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "log-odds", "effect of US conditionality pressure on following the pledge path")
-    compliance_peer: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "log-odds", "effect of the share of peers already on the path")
+    compliance_peer: Prior = param({"dist": "uniform", "low": 0.5, "high": 2.0}, 0, 10, "log-odds", "effect of the share of peers already on the path", FITTED)
     reconsider_rate: Prior = param({"dist": "uniform", "low": 0.05, "high": 0.15}, 0, 1, "per month", "h: chance an ally reconsiders its strategy in a month")
     logit_temperature: Prior = param({"dist": "uniform", "low": 0.3, "high": 0.8}, 0.01, 10, "utility units", "tau: noise in strategy choice")
     collective_attachment: Prior = param({"dist": "uniform", "low": 0.5, "high": 1.5}, -5, 5, "utility", "value of collective defence beyond its expected protection")

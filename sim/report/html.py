@@ -178,12 +178,13 @@ def findings_html(res: D.Results, limit: int = 4) -> str:
             u = "percentage points" if D.is_probability(name) else axis_unit(D.unit(name))
             sign = "+" if e.value > 0 else ""
             parts.append(f"{D.label(name, res).removeprefix('Signpost: ')}: {sign}{number(e.value)} "
-                         f"{interval(e)} ({u})")
+                         f"{interval(e)} ({D.unit_label(name, u)})")
         more = f" (and {len(mine) - limit} more)" if len(mine) > limit else ""
         items.append(f"<li><b>{escape(D.display(g))}:</b> " + escape("; ".join(parts)) + escape(more) + ".</li>")
     return (f"<p>Differences from {escape(D.display(res.reference))} whose 95% interval excludes zero after the "
             f"false-discovery-rate adjustment, the clearest first (values with their 95% intervals):</p>"
-            f"<ul>{''.join(items)}</ul><p>{escape(family_phrase(res))}</p>")
+            f"<ul>{''.join(items)}</ul><p>{escape(family_phrase(res))}</p>"
+            f'<p class="note">{escape(D.INDEX_NOTE)}</p>')
 
 
 def _figure_html(i: int, f: Figure) -> str:

@@ -246,12 +246,13 @@ def outcomes_table(res: D.Results) -> Table:
     recs, rows = [], []
 
     def rec(name, g, statistic, value, low, high, n, how):
-        recs.append({"outcome": name, "label": D.label(name, res), "unit": D.unit(name), "scenario": g, "runs": n,
+        recs.append({"outcome": name, "label": D.label(name, res), "unit": D.unit(name),
+                     "reading": "index" if D.is_index(name) else "", "scenario": g, "runs": n,
                      "statistic": statistic, "estimate": value, "low": low, "high": high, "interval": how})
 
     for name in probability_outcomes(res) + mean_outcomes(res):
         prob = D.is_probability(name)
-        label = f"{D.label(name, res).removeprefix('Signpost: ')} ({D.unit(name)})"
+        label = f"{D.label(name, res).removeprefix('Signpost: ')} ({D.unit_label(name)})"
         cells, medians = [], []
         for g in groups:
             e = D.estimate(res, g, name)
@@ -286,7 +287,7 @@ def outcomes_table(res: D.Results) -> Table:
                f"({INTERVAL_PROBABILITY}), other outcomes means across runs ({INTERVAL_MEAN}).{rare} "
                f"A signpost marked 'scripted' or 'scripted timing' has a probability set by the scenario (its "
                f"event on a fixed date, or with a constant monthly chance), not found by the model; 'cannot "
-               f"happen' or 'not announced': no announced event of its kind there. {n_text}.")
+               f"happen' or 'not announced': no announced event of its kind there. {n_text}. {D.INDEX_NOTE}")
     headers = ["Outcome (unit)", *[_wrap_header(D.display(g)) for g in groups]]
     return Table("outcomes", f"Outcomes by {by}", caption, pd.DataFrame(recs), headers, rows,
                  "p{4.2cm}" + "r" * len(groups), rule_on=None, keep=1, unit=1)
@@ -310,14 +311,14 @@ def differences_table(res: D.Results) -> Table:
     for (g, name), v in fam.items():
         e, was_paired = v["estimate"], v["paired"]
         recs.append({"outcome": name, "unit": "percentage points" if D.is_probability(name) else D.unit(name),
-                     "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0, "runs": e.n,
+                     "reading": "index" if D.is_index(name) else "", "scenario": g, "reference": ref, "pairs": e.n if was_paired else 0, "runs": e.n,
                      "difference": e.value, "low": e.low, "high": e.high, "paired": was_paired,
                      "runs_p05": e.spread_low, "runs_p95": e.spread_high,
                      "interval_excludes_zero": not (math.isnan(e.low) or e.low <= 0 <= e.high),
                      "p": v["p"], "q_bh": v["q"], "p_holm": v["holm"], "clear_fdr": v["q"] < FDR})
     for name in names:
         u = "percentage points" if D.is_probability(name) else D.unit(name)
-        row = [f"{D.label(name, res).removeprefix('Signpost: ')} ({u})"]
+        row = [f"{D.label(name, res).removeprefix('Signpost: ')} ({D.unit_label(name, u)})"]
         for g in groups:
             v = fam.get((g, name))
             if v is None:
@@ -349,7 +350,7 @@ def differences_table(res: D.Results) -> Table:
                f"Benjamini-Hochberg adjusted p value over the {m:,} (false discovery rate); 'not clear' where q is "
                f"not below {FDR:g}. The CSV adds each p value and Holm's family-wise adjusted one (p_holm). "
                f"Signposts whose probability a scenario sets, and differences zero by construction, are left out. "
-               f"{n_text}.")
+               f"{n_text}. {D.INDEX_NOTE}")
     return Table("differences", f"Differences from {D.display(ref)}", caption, pd.DataFrame(recs),
                  ["Outcome (unit)", *[_wrap_header(D.display(g)) for g in groups]], rows,
                  "p{4.2cm}" + "r" * len(groups), rule_on=None, keep=1, unit=1)
@@ -447,7 +448,7 @@ def comparisons_table(res: D.Results, comps: list[D.Comparison]) -> Table | None
                          "outcome": name, "unit": u, "pairs": e.n, "difference": e.value, "low": e.low,
                          "high": e.high, "interval_excludes_zero": clear, "source": source})
             rows.append([comp.label, D.display(comp.scenario) if comp.scenario else "",
-                         f"{D.label(name, res).removeprefix('Signpost: ')} ({u})", count(e.n), number(e.value),
+                         f"{D.label(name, res).removeprefix('Signpost: ')} ({D.unit_label(name, u)})", count(e.n), number(e.value),
                          interval(e), "yes" if clear else "no"])
     if not recs:
         return None
@@ -463,7 +464,7 @@ def comparisons_table(res: D.Results, comps: list[D.Comparison]) -> Table | None
                f"{INTERVAL_PAIRED}; probabilities in percentage points; Pairs is the number of paired runs; "
                f"{len(recs):,} comparisons in all: q is each one's Benjamini-Hochberg adjusted p value over them "
                f"(false discovery rate; Holm's family-wise one is in the CSV, p_holm); Clear: q below 0.05. "
-               f"Differences {where} (column 'source' of the CSV).")
+               f"Differences {where} (column 'source' of the CSV). {D.INDEX_NOTE}")
     return Table("comparisons", "Paired comparisons", caption, pd.DataFrame(recs),
                  ["Comparison", "Scenario", "Outcome (unit)", "Pairs", "Difference", "95% interval", "q (BH)", "Clear"],
                  rows, "p{2.4cm}p{1.8cm}p{3.4cm}rrlrc", rule_on=0, keep=3)

@@ -33,12 +33,15 @@ from sim.report.data.estimates import (
 from sim.report.data.labels import (
     ANY,
     IF_ANY,
+    INDEX_NOTE,
     display,
+    is_index,
     is_probability,
     label,
     parameter_unit,
     short_title,
     unit,
+    unit_label,
 )
 from sim.report.data.results import (
     ALLY_COLUMN,
@@ -57,6 +60,7 @@ __all__ = [
     "ALLY_COLUMN",
     "ANY",
     "IF_ANY",
+    "INDEX_NOTE",
     "KEYS",
     "MAX_GROUPS",
     "Comparison",
@@ -71,6 +75,7 @@ __all__ = [
     "comparisons",
     "display",
     "estimate",
+    "is_index",
     "is_probability",
     "label",
     "load_results",
@@ -85,4 +90,5 @@ __all__ = [
     "sha256_of_sources",
     "short_title",
     "unit",
+    "unit_label",
 ]

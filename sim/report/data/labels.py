@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.model.outcomes import OUTCOMES, SERIES
+from sim.model.outcomes import INDEX, OUTCOMES, SERIES, evidence
 
 if TYPE_CHECKING:
     from sim.report.data.results import Results
@@ -73,6 +73,25 @@ def unit(name: str) -> str:
     if name.startswith("signpost."):
         return "months" if name.endswith(".month") else "probability"
     return parameter_unit(name)
+
+
+def is_index(name: str) -> bool:
+    """An outcome no observed series checks (sim.model.outcomes.evidence): the report labels it a
+    scenario-relative index. A signpost's probability is the model's forecast, said elsewhere."""
+    base = name.removesuffix(ANY).removesuffix(IF_ANY)
+    return not base.startswith("signpost.") and (base in OUTCOMES or base in SERIES) and evidence(base) == INDEX
+
+
+def unit_label(name: str, u: str | None = None) -> str:
+    """The unit as a table's row label gives it, with 'index' for a scenario-relative index."""
+    u = unit(name) if u is None else u
+    return f"{u}; index" if is_index(name) else u
+
+
+INDEX_NOTE = ("'index': a scenario-relative index of the model; no observed series checks it, so compare "
+              "scenarios run with the same seeds rather than read its level, and do not read it as the "
+              "probability of a real event. Spending outcomes are fitted to NATO's figures 2014-2025 and "
+              "scored out of sample (docs/validation.md).")
 
 
 def parameter_unit(name: str) -> str:
