@@ -219,3 +219,4 @@ def test_markdown_section_lists_every_check():
     assert sum(line.startswith("| ") and "|---" not in line for line in md.splitlines()) == len(s.checks) + 1
     assert len(s.checks) >= 10 and {c.kind for c in s.checks} == {"timing", "targets"}
     assert all(c.verdict in ("agrees", "disagrees", "inconclusive") for c in s.checks)
+    assert probing.probing_markdown(probing.score(runs=4, seed=1)) == md     # the same bits again

@@ -343,7 +343,7 @@ class Check:
 
 
 def _window(r: Incident, rp: ReplayProbes) -> tuple[int, int]:
-    """The replay's whole calendar years inside a source's period (the replay ends in December 2025)."""
+    """The calendar years a source's period touches, within the replay (which ends in December 2025)."""
     return max(r.first_year, rp.years[0]), min(r.last_year, rp.years[-1])
 
 
