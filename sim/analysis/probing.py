@@ -381,6 +381,8 @@ def target_checks(incidents: Sequence[Incident], rp: ReplayProbes, rng: np.rando
     for r in incidents:   # shares a source states for a group of allies
         if r.measure.startswith("share_of") and r.value is not None:
             first, last = _window(r, rp)
+            if first > last:   # a period the replay does not reach
+                continue
             point, lo, hi = model_share(rp, first, last, r.allies, rng)
             out.append(Check("targets", f"share on {', '.join(r.allies)}, {_years(first, last)}",
                              f"{'> ' if r.bound == 'more_than' else ''}{r.value:.2f}",
@@ -396,6 +398,8 @@ def target_checks(incidents: Sequence[Incident], rp: ReplayProbes, rng: np.rando
         if not counted:
             continue
         first, last = _window(rows[0], rp)
+        if first > last:
+            continue
         named = [r for r in counted if r.value > 0]
         if total is not None and named:
             observed = sum(r.value for r in named) / total.value
