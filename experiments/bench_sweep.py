@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.experiments.experiment import load_experiment
 from sim.engines.runner import ENGINES
+from sim.experiments.experiment import load_experiment
 from sim.experiments.sweep import default_engine, run_sweep
 
 FILES = ("runs.parquet", "timeseries.parquet", "design.parquet")

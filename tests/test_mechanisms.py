@@ -1,31 +1,17 @@
 """The mechanisms the futures rest on, with the sizes that matter (issue: the futures differ by
 mechanisms, not scripted inputs). Each test states its minimum effect, or its tolerance, with its
 reason before running, and holds at three root seeds; the fast engine runs them (it gives the
-Mesa engine's runs bit for bit)."""
+Mesa engine's runs bit for bit). The measurements are sim/analysis/mechanisms.py, shared with
+the table docs/validation.md quotes; the last test checks that the quoted numbers are these."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from sim.engines.fast import simulate
-from sim.engines.runner import run_seed
-from sim.model.loading import load_scenario
-from sim.model.scenario import Guarantee
-
-ROOTS = (20260512, 7, 1234)
-RUNS = 1500
+from sim.analysis.mechanisms import CLAIMS, ROOTS, measured, results
+from sim.report import quoted
 
 pytestmark = pytest.mark.slow
-
-
-def seeds(root: int) -> list[int]:
-    return [run_seed(root, k) for k in range(RUNS)]
-
-
-def interval(x: np.ndarray) -> tuple[float, float, float]:
-    m, se = float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
-    return m - 1.96 * se, m, m + 1.96 * se
 
 
 @pytest.mark.parametrize("root", ROOTS)
@@ -34,8 +20,7 @@ def test_the_status_quo_is_stationary(root):
     averaged over runs, lies within +-0.03 (the 95% interval of the mean inside it). Beliefs start
     at the response the process reveals and the standing policy is not restated as news; before,
     the status quo drifted from 0.70 to 0.57 (-0.13)."""
-    s = simulate(load_scenario("status_quo"), seeds(root)).series["credibility_allies"]
-    lo, _, hi = interval(s[:, -1] - s[:, 0])
+    lo, _, hi = measured("stationary", root)["drift"]
     assert lo > -0.03 and hi < 0.03, (lo, hi)
 
 
@@ -45,12 +30,7 @@ def test_an_unconditional_pledge_to_all_is_not_a_credibility_machine(root):
     credibility at most 0.02 above the status quo's (paired runs). A pledge is one tying-hands
     signal; it cannot make the future with a withdrawal more credible than the world without one.
     (Restated as news every month it ended 0.29 above.)"""
-    base = load_scenario("troops_to_poland")
-    pledge = Guarantee(kind="guarantee", id="pledge_to_all", month="2026-06", conditional=False)
-    pledged = base.model_copy(update={"events": [*base.events, pledge], "name": "pledged"})
-    a = simulate(pledged, seeds(root)).series["credibility_allies"][:, -1]
-    b = simulate(load_scenario("status_quo"), seeds(root)).series["credibility_allies"][:, -1]
-    _, _, hi = interval(a - b)
+    _, _, hi = measured("pledge_to_all", root)["credibility"]
     assert hi <= 0.02, hi
 
 
@@ -62,10 +42,7 @@ def test_free_riding_a_more_credible_patron_means_less_own_spending(root):
     GDP lower (about USD 12 bn a year over the allies' GDP: a mid-sized ally's budget), the 95%
     interval's upper bound below -0.05. (Measured: -0.12 [-0.13, -0.12]; before the weight on
     security was calibrated at the revealed response it was +0.03, the wrong way round.)"""
-    sc = load_scenario("status_quo")
-    hi = simulate(sc, seeds(root), {"beliefs.initial_credibility_gap": 0.1}).series["spending_share"][:, 23]
-    lo = simulate(sc, seeds(root), {"beliefs.initial_credibility_gap": -0.1}).series["spending_share"][:, 23]
-    _, _, upper = interval(hi - lo)
+    _, _, upper = measured("free_riding", root)["spending"]
     assert upper < -0.05, upper
 
 
@@ -77,16 +54,9 @@ def test_who_pays_follows_dependence_on_the_patron(root):
     further_withdrawals; with every ally reading every signal in full (0), Germany, whose own
     troops leave, loses more. Minimum effect, fixed before running: one point of credibility
     (0.01) each way, the smallest difference the report prints as one."""
-    def contrast(k: float) -> np.ndarray:
-        fixed = {"beliefs.dependence_attention": k}
-        fut = simulate(load_scenario("further_withdrawals"), seeds(root), fixed).series
-        ref = simulate(load_scenario("status_quo"), seeds(root), fixed).series
-        loss = {g: ref[f"credibility_{g}"][:, 2] - fut[f"credibility_{g}"][:, 2] for g in ("baltic", "germany")}
-        return loss["baltic"] - loss["germany"]
-
-    lo, _, _ = interval(contrast(1.0))
+    lo, _, _ = measured("who_pays_k1", root)["contrast"]
     assert lo >= 0.01, lo
-    _, _, hi = interval(contrast(0.0))
+    _, _, hi = measured("who_pays_k0", root)["contrast"]
     assert hi <= -0.01, hi
 
 
@@ -106,19 +76,9 @@ def test_backing_down_invites_challenges_to_similar_allies(root):
     Baltic states (similar in exposure) over the run rise by at least 5% of the answered arm's
     mean (fixed before running: a change smaller than one in twenty is not one an analyst would
     report as more probing)."""
-    from sim.model.scenario import Crisis
-
-    base = load_scenario("status_quo")
-
-    def baltic_probes(answers: bool) -> np.ndarray:
-        crisis = Crisis(kind="crisis", id="poland_crisis", month="2026-06", host="POL", us_answers=answers)
-        res = simulate(base.model_copy(update={"events": [crisis]}), seeds(root), series=False)
-        cols = {n: res.outcomes[:, k] for k, n in enumerate(res.outcome_names)}
-        return sum(cols[f"ally.{c}.probes"] for c in ("EST", "LVA", "LTU"))
-
-    backed, answered = baltic_probes(False), baltic_probes(True)
-    lo, _, _ = interval(backed - answered)
-    assert lo >= 0.05 * answered.mean(), (lo, answered.mean())
+    m = measured("backing_down", root)
+    lo, _, _ = m["probes"]
+    assert lo >= 0.05 * m["answered"][1], (lo, m["answered"][1])
 
 
 @pytest.mark.parametrize("root", ROOTS)
@@ -130,17 +90,7 @@ def test_burden_shifting_a_host_spends_less_when_us_troops_arrive(root):
     several tenths). The troops raise the US protection in reach and Poland's credibility, so
     more security spills in and less of its own is bought. (Troops present at the start cannot
     show this: the calibration absorbs them; see tests/test_directions.py.)"""
-    from sim.model.scenario import Deployment
-
-    base = load_scenario("status_quo").model_copy(update={"horizon_months": 24})
-    troops = Deployment(kind="deployment", id="reinforce_poland", month="2026-06", host="POL", troops=20000.0,
-                        duration_months=6)
-
-    def poland_share(events) -> np.ndarray:
-        res = simulate(base.model_copy(update={"events": events}), seeds(root), series=False)
-        return res.outcomes[:, res.outcome_names.index("ally.POL.share")]
-
-    _, _, hi = interval(poland_share([troops]) - poland_share([]))
+    _, _, hi = measured("burden_shifting", root)["share"]
     assert hi <= -0.05, hi
 
 
@@ -152,20 +102,7 @@ def test_fearon_a_costly_signal_outweighs_a_statement_at_one_and_two_years(root)
     and at 24 months by at least one point (0.01, fixed before running: the smallest difference
     the report prints as one). At 24 months this failed while the standing policy was restated
     every month as news."""
-    from sim.model.scenario import Guarantee, Withdrawal
-
-    base = load_scenario("status_quo").model_copy(update={"horizon_months": 24})
-    leave = Withdrawal(kind="withdrawal", id="germany", host="DEU", troops=5000.0, month="2026-05",
-                       duration_months=9)
-    state = Guarantee(kind="guarantee", id="germany", conditional=True, threshold=3.5, strictness=1.0,
-                      hosts=["DEU"], month="2026-05")
-
-    def germany(event) -> np.ndarray:
-        return simulate(base.model_copy(update={"events": [event]}), seeds(root)).series["credibility_germany"]
-
-    diff = germany(leave) - germany(state)
-    for month in (11, 23):
-        _, _, hi = interval(diff[:, month])
+    for month, (_, _, hi) in measured("fearon", root).items():
         assert hi <= -0.01, (month, hi)
 
 
@@ -175,14 +112,20 @@ def test_snyder_allies_who_doubt_the_patron_make_more_deals(root):
     revealed response against 0.2 above, in the status quo: at the horizon at least half an ally
     more holds a bilateral deal (0.5, fixed before running: the smallest difference in a count of
     allies worth reporting) and cohesion is at least 0.01 lower."""
-    sc = load_scenario("status_quo")
-
-    def outcomes(gap: float) -> dict:
-        res = simulate(sc, seeds(root), {"beliefs.initial_credibility_gap": gap}, series=False)
-        return {n: res.outcomes[:, k] for k, n in enumerate(res.outcome_names)}
-
-    low, high = outcomes(-0.2), outcomes(0.2)
-    lo, _, _ = interval(low["deals_final"] - high["deals_final"])
+    m = measured("snyder", root)
+    lo, _, _ = m["deals"]
     assert lo >= 0.5, lo
-    _, _, hi = interval(low["cohesion_final"] - high["cohesion_final"])
+    _, _, hi = m["cohesion"]
     assert hi <= -0.01, hi
+
+
+def test_the_numbers_docs_quote_are_the_measured_ones():
+    """docs/validation.md's table of these claims is rendered from docs/generated/mechanisms.json
+    (experiments/reproduce.py); the measurements above (cached, so no run is repeated) must be the
+    saved ones to six decimals, or the documentation quotes numbers the model no longer gives."""
+    saved = quoted.load("mechanisms")
+    assert saved["roots"] == list(ROOTS) and set(saved["results"]) == set(CLAIMS)
+    now = results()
+    stale = [(k, r) for k in CLAIMS for r in now[k] if now[k][r] != saved["results"][k][r]]
+    assert not stale, ("docs/validation.md quotes other numbers than the model gives for "
+                       f"{stale}; rerun: python experiments/reproduce.py --only mechanisms")

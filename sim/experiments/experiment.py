@@ -440,11 +440,17 @@ def _unknown_parameter(name: str, scenario: Scenario, known: dict) -> str:
 
 
 def _all_priors(spec, scenarios, priors, tree, problems) -> list[str]:
-    """Every parameter with a prior in some scenario; it must have one in every scenario."""
+    """Every parameter with a prior in some scenario; it must have one in every scenario.
+
+    Parameters a scenario draws from a fitted posterior are left out: each run draws its
+    particle with its own seed (sim.calibration.posterior), so the design keeps their joint
+    distribution, and Sobol and Morris count them with chance. To vary one over a range
+    instead, list it under ``parameters``."""
+    fitted = _fitted(scenarios)
     names: list[str] = []
     for known in priors:
         names += [n for n, p in known.items() if not p.is_fixed and n not in names
-                  and n not in spec.design.parameters and n not in spec.fixed]
+                  and n not in spec.design.parameters and n not in spec.fixed and n not in fitted]
     for name in names:
         for s, known in zip(scenarios, priors, strict=True):
             if name not in known or known[name].is_fixed:
@@ -454,6 +460,13 @@ def _all_priors(spec, scenarios, priors, tree, problems) -> list[str]:
                     f"'{name}' has a prior in another scenario but {what} scenario '{s.name}'; "
                     f"list the parameters to vary under 'parameters' instead"))
     return names
+
+
+def _fitted(scenarios: list[Scenario]) -> set[str]:
+    """The parameters some scenario draws from a fitted posterior."""
+    from sim.calibration.posterior import load
+
+    return {name for s in scenarios if s.prior is not None for name in load(s.prior.posterior).names}
 
 
 def _check_outcomes(spec: Experiment, scenarios: list[Scenario], tree, problems) -> list[str]:
