@@ -202,3 +202,28 @@ def test_the_verdict_counts_each_model_variant():
             "high_50": 4.7, "low_90": 4.3, "high_90": 4.9}
     text = future_markdown([{**cell, "method": m} for m in forecast.METHODS])
     assert text.splitlines()[2] == "| POL | 2026 | " + " | ".join(["4.60 (4.50-4.70; 4.30-4.90)"] * 4) + " |"
+
+
+@pytest.mark.slow
+def test_validation_folder_carries_the_forecast_of_2026_2027(tmp_path):
+    """A tiny validation run (one origin, small fits): the future forecast is written as a CSV
+    listed in the manifest, and the report has the verdict of each model variant and the table."""
+    pytest.importorskip("pyabc")
+    import csv
+    import json
+
+    from sim.analysis.validation import FUTURE_COLUMNS, Settings, write_report
+
+    result = write_report(tmp_path, Settings(particles=20, generations=1, runs=20, hindcast_runs=10),
+                          origins=(2017,), progress=lambda m: None)
+    assert set(result["models"]) == {"model", forecast.DRESSED} and result["cases"] == 2
+    with open(tmp_path / "forecast_2026_2027.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(FUTURE_COLUMNS)
+    allies = {c for c in forecast.ALLIES if defence_share_history().get(c, {}).get(2025, 0) > 0}
+    assert len(rows) == len(allies) * 2 * len(forecast.METHODS)
+    assert {(r["method"], r["year"]) for r in rows} == {(m, str(y)) for m in forecast.METHODS for y in (2026, 2027)}
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "forecast_2026_2027.csv" in manifest["files"] and manifest["future"]["origin"] == 2025
+    report = (tmp_path / "validation.md").read_text()
+    assert "| model + own errors | " in report and "| POL | 2026 | " in report
