@@ -207,6 +207,9 @@ def cmd_validate_model(args) -> int:
     result = write_report(out, settings, progress=lambda m: print(m, flush=True))
     print(f"model CRPS below persistence's in {result['beats_persistence']} of {result['cases']} cases, "
           f"below the trend's in {result['beats_trend']}; its 90% ranges cover {result['coverage_90']:.0%}")
+    dressed = result["models"]["model + own errors"]
+    print(f"dressed with its own past errors: {dressed['beats_persistence']} and {dressed['beats_trend']} of "
+          f"{dressed['cases']}; its 90% ranges cover {dressed['coverage_90']:.0%}")
     print(f"wrote {out / 'validation.md'} ({result['seconds']:.0f} s)")
     return 0
 
