@@ -61,7 +61,7 @@ def test_a_row_of_the_findings_is_the_one_the_model_gives():
     want = next(r for r in saved["rows"] if r["claim"] == claim)
     runs = brief_claims.Runs(saved["replications"])
     x = runs("further_withdrawals")[0]["deals_final"] - runs("status_quo")[0]["deals_final"]
-    m, lo, hi, p5, p95 = brief_claims.describe(x)
+    m, lo, hi, _, _ = brief_claims.describe(x)
     assert want["figure"].startswith(f"deals_final: {brief_claims.fmt(m, '')} [{brief_claims.fmt(lo, '')}, "
                                      f"{brief_claims.fmt(hi, '')}]"), want["figure"]
 

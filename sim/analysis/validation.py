@@ -192,6 +192,9 @@ def write_report(out: Path, settings: Settings, origins=ORIGINS, progress=print)
     from sim.analysis.replay import replay
 
     replayed = replay(runs=10 if settings.runs < 1000 else 50, seed=settings.seed).table()
+    from sim.analysis.probing import probing_markdown
+
+    probing = probing_markdown(runs=100 if settings.runs < 1000 else 400, seed=settings.seed)
     seconds = time.monotonic() - started
     rows = skill_rows(ro)
     v = verdicts(rows)
@@ -211,7 +214,7 @@ def write_report(out: Path, settings: Settings, origins=ORIGINS, progress=print)
     posteriors.save(final, out / "posteriors" / "2014-2025")
     files += [f"posteriors/{p.parent.name}/{p.name}" for p in sorted((out / "posteriors").glob("*/*"))]
     files += [f"figures/{f}" for f in _figures(rows, final, out / "figures")]
-    md = report_markdown(rows, v, final, settings, replayed, future)
+    md = report_markdown(rows, v, final, settings, replayed, future) + "\n" + probing
     (out / "validation.md").write_text(md)
     (out / "validation.html").write_text(_html(md))
     files += ["validation.md", "validation.html"]
@@ -279,9 +282,10 @@ the parameter.
 ![posterior against prior](figures/posterior_vs_prior.png)
 
 Every parameter not in this table keeps its judgement prior (the schema's `source: judgement`;
-`docs/ODD.md`, section 8): no series here can inform it. Credibility, deals, probing and
-deterrence failure are not checked against data; the futures' figures for them are
-scenario-relative indices, not probabilities of real events.
+`docs/ODD.md`, section 8): no series here can inform it. Credibility, deals and deterrence
+failure are not checked against data, and probing is checked below against recorded incidents
+without matching them; the futures' figures for all four are scenario-relative indices, not
+probabilities of real events.
 
 ## The replay of 2014-2025 (in sample, the replay's judgement priors)
 
@@ -326,3 +330,29 @@ def _html(md: str) -> str:
     return ("<!doctype html><meta charset='utf-8'><title>Validation</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:2px 8px}"
             "table{border-collapse:collapse}tr:nth-child(even){background:#f3f3f3}</style>" + "\n".join(out))
+
+
+def quoted_numbers(folder: Path) -> dict:
+    """What the documentation quotes from a validation folder (``experiments/reproduce.py``):
+    settings, the skill table, the verdicts, the posterior against its prior, the 2026-2027
+    forecast. Read from the folder's files, so any folder ``validate-model`` wrote will do."""
+    import json
+
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+
+    def read(name: str) -> list[dict]:
+        with open(folder / name, newline="") as fh:
+            return [{k: (v if k in ("method", "ally") else (int(v) if v.lstrip("-").isdigit() else float(v)))
+                     for k, v in r.items()} for r in csv.DictReader(fh)]
+
+    post = posteriors.load(folder / "posteriors" / "2014-2025")
+    q = post.quantiles([0.05, 0.5, 0.95])
+    return {
+        "settings": manifest["settings"], "commit": manifest.get("commit"), "version": manifest.get("deterrence"),
+        "skill": read("skill.csv"), "verdict": manifest["verdict"], "forecast": read("forecast_2026_2027.csv"),
+        "posterior": {"simulations": post.info.get("simulations"), "epsilon": (post.info.get("epsilon") or [None])[-1],
+                      "parameters": [{"name": n, "prior": list(post.priors[n]), "q05": float(q[0, k]),
+                                      "median": float(q[1, k]), "q95": float(q[2, k])}
+                                     for k, n in enumerate(post.names)]},
+    }

@@ -90,8 +90,9 @@ def unit_label(name: str, u: str | None = None) -> str:
 
 INDEX_NOTE = ("'index': a scenario-relative index of the model; no observed series checks it, so compare "
               "scenarios run with the same seeds rather than read its level, and do not read it as the "
-              "probability of a real event. Spending outcomes are fitted to NATO's figures 2014-2025 and "
-              "scored out of sample (docs/validation.md).")
+              "probability of a real event (probing was checked against recorded gray-zone incidents "
+              "2022-2025 and matches neither their timing nor their targets). Spending outcomes are fitted "
+              "to NATO's figures 2014-2025 and scored out of sample (docs/validation.md).")
 
 
 def parameter_unit(name: str) -> str:
