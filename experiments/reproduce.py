@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -110,7 +111,9 @@ def job_validation(work: Path, args) -> dict:
 
     folder = Path(args.validation_from) if args.validation_from else work / "validation"
     if not args.validation_from:
-        _deterrence("validate-model", "--out", str(folder), "--force")
+        if (folder / "manifest.json").is_file():  # this script's own earlier run: replaced whole
+            shutil.rmtree(folder)
+        _deterrence("validate-model", "--out", str(folder))
     return quoted_numbers(folder)
 
 
@@ -135,7 +138,13 @@ def main(argv=None) -> int:
     if not args.docs_only:
         for job in jobs:
             t0 = time.perf_counter()
-            path = quoted.save(job, JOBS[job](args.work, args))
+            try:
+                data = JOBS[job](args.work, args)
+            except subprocess.CalledProcessError as err:
+                print(f"reproduce: job '{job}' failed: {' '.join(err.cmd[1:])} exited with {err.returncode}; "
+                      "its saved results and the documents are left as they were", file=sys.stderr)
+                return 1
+            path = quoted.save(job, data)
             print(f"{job}: {path.relative_to(ROOT)} ({time.perf_counter() - t0:.0f} s)")
     changed = quoted.write_documents(set(jobs))
     print("documents rewritten: " + (", ".join(changed) if changed else "none (already current)"))

@@ -18,7 +18,10 @@ def load():
 
 
 def test_verdicts_against_the_minimum_effect():
+    from sim.analysis import brief_claims
+
     rt = load()
+    assert rt.verdict is brief_claims.verdict
     assert rt.verdict(0.02, 0.04, +1, 0.01) == "agrees"
     assert rt.verdict(-0.04, -0.02, +1, 0.01) == "opposite"
     assert rt.verdict(-0.04, -0.02, -1, 0.01) == "agrees"

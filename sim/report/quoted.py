@@ -82,7 +82,10 @@ def rewrite(text: str, jobs: set[str] | None = None) -> str:
         name = m["name"]
         if name not in BLOCKS or (jobs is not None and BLOCKS[name].job not in jobs):
             return m.group(0)
-        return f"<!-- generated:{name} -->\n{render(name)}<!-- /generated:{name} -->"
+        try:
+            return f"<!-- generated:{name} -->\n{render(name)}<!-- /generated:{name} -->"
+        except FileNotFoundError:  # the job has not run yet: problems() says so
+            return m.group(0)
     return _BLOCK.sub(sub, text)
 
 
@@ -114,7 +117,13 @@ def problems() -> list[str]:
             found.add(name)
             if name not in BLOCKS:
                 out.append(f"{rel}: block '{name}' has no renderer in sim.report.quoted")
-            elif body != render(name):
+                continue
+            try:
+                want = render(name)
+            except FileNotFoundError as err:
+                out.append(f"{rel}: block '{name}': {err}")
+                continue
+            if body != want:
                 out.append(f"{rel}: block '{name}' differs from docs/generated/{BLOCKS[name].job}.json "
                            f"(edited by hand, or the JSON is newer: python experiments/reproduce.py "
                            f"--only {BLOCKS[name].job} --docs-only)")

@@ -122,3 +122,23 @@ def readme_validation(d: dict) -> str:
             f"before each origin (ensemble dressing), it beats persistence in {dressed['beats_persistence']} of "
             f"{dressed['cases']} and the trend in {dressed['beats_trend']}, with 90% ranges covering "
             f"{dressed['coverage_90']:.0%}.")
+
+
+@block("readme-calibration", "findings")
+def readme_calibration(d: dict) -> str:
+    """What drawing the spending parameters from the posterior changed, in the brief's claims."""
+    before = {r["claim"]: r for r in d["judgement_rows"]}
+    rows = [r for r in d["rows"] if r["claim"] in before]
+    changed = [r for r in rows if before[r["claim"]]["verdict"] != r["verdict"]]
+    moved = [(r, before[r["claim"]]) for r in rows
+             if abs(r["estimate"] - before[r["claim"]]["estimate"]) > 0.1 * abs(before[r["claim"]]["estimate"])
+             and abs(before[r["claim"]]["estimate"]) > 0]
+    text = (f"Since 0.3.0 the futures draw the allies' spending parameters from the posterior fitted to "
+            f"NATO's figures 2014-2025 rather than from judgement ranges. Of the brief's {len(rows)} claims "
+            f"({d['replications']:,} paired runs each, [`docs/findings.md`](docs/findings.md)), "
+            + (f"{len(changed)} changed verdict" if changed else "none changed its verdict"))
+    if moved:
+        text += "; the effects that moved by more than a tenth are: " + "; ".join(
+            f"{r['claim'].split(': ')[-1]} ({r['figure'].split(':')[0]}), {b['estimate']:+.3f} on judgement "
+            f"priors against {r['estimate']:+.3f} calibrated" for r, b in moved)
+    return text + "."
