@@ -14,10 +14,13 @@ uniform picks one particle through the cumulative weights: every fitted paramete
 takes that particle's value. The fitted parameters' own streams are not used; the other
 parameters are drawn from their priors as always.
 
-**Designs.** A design or experiment that fixes a fitted parameter overrides that parameter only
-(the others keep the particle's values): the design then varies it over its marginal range, and
-the joint structure with the fixed parameter is broken, as for any fixed parameter. A fitted
-parameter the scenario does not have (a shock of the calibration's history) is ignored.
+**Designs.** A design with ``all_priors: true`` leaves the fitted parameters out: each run
+draws its particle with its own seed, so the joint posterior is kept, and Sobol and Morris
+designs count it with chance. A design or experiment that names a fitted parameter (under
+``parameters``, in an arm or as a fixed value) overrides that parameter only (the others keep
+the particle's values): it then varies over the range given, and its joint structure with the
+others is broken, as for any fixed parameter. A fitted parameter the scenario does not have (a
+shock of the calibration's history) is ignored.
 """
 
 from __future__ import annotations

@@ -159,8 +159,23 @@ def describe(res: D.Results) -> list[ScenarioText]:
             elif event.get("hazard"):
                 text.chance.append(f"{event_text(event)}: {_hazard_text(event['hazard'])}")
         text.notes = deal_notes(res, name)
+        prior = spec.get("prior") or None
+        if name == REFERENCE or prior != ((base or {}).get("prior") or None):
+            text.notes.insert(0, prior_note(prior))
         out.append(text)
     return out
+
+
+def prior_note(prior: dict | None) -> str:
+    """Which parameters a scenario's runs draw from a fitted posterior, and which are judgement."""
+    if not prior:
+        return ("Every parameter is drawn from its judgement prior (no fitted posterior): the allies' spending "
+                "parameters too.")
+    return (f"The allies' spending parameters (adjustment speed, largest yearly change, the pull of the pledge "
+            f"and of peers, the response to the threat) are drawn jointly from the posterior "
+            f"{prior.get('posterior')}, fitted to NATO's per-ally defence shares 2014-2025 (docs/validation.md, "
+            f"section 4); every other parameter is a judgement prior. docs/findings.md compares the brief's "
+            f"claims on judgement priors alone.")
 
 
 # ---- signposts ---------------------------------------------------------------------------------
