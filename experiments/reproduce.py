@@ -15,7 +15,7 @@ rewrites the documentation's blocks between ``<!-- generated:NAME -->`` markers
 Jobs: mechanisms (the mechanism tests' intervals at three seeds), replay (2014-2025 against
 NATO), probing (gray-zone probing against recorded incidents), findings (docs/findings.md, the
 brief's claims, calibrated and on judgement priors), deal_cascade (PRIM on a Latin hypercube of
-further_withdrawals), validation (calibration and rolling-origin skill: `deterrence
+further_withdrawals), sensitivity (Sobol indices that stand above chance), validation (calibration and rolling-origin skill: `deterrence
 validate-model`, about 11 minutes).
 """
 
@@ -106,6 +106,24 @@ def job_deal_cascade(work: Path, args) -> dict:
             "limits": rows}
 
 
+def job_sensitivity(work: Path, args) -> dict:
+    import pandas as pd
+
+    out = work / "sensitivity"
+    _deterrence("sweep", "experiments/sensitivity.yaml", "--out", str(out), "--force", "--yes",
+                "--workers", str(args.workers))
+    _deterrence("summarize", str(out))
+    table = pd.read_parquet(out / "summary" / "sobol.parquet")
+    rows = []
+    for r in table.to_dict("records"):
+        rows.append({k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()
+                     if k in ("outcome", "parameter", "first_order", "total_order", "total_low", "total_high",
+                              "above_chance")})
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {"runs": int(manifest["counts"]["runs"]), "base_points": int(manifest["design"]["sobol_base_points"]),
+            "parameters": len(manifest["design"]["parameters"]), "rows": rows}
+
+
 def job_validation(work: Path, args) -> dict:
     from sim.analysis.validation import quoted_numbers
 
@@ -118,7 +136,7 @@ def job_validation(work: Path, args) -> dict:
 
 
 JOBS = {"mechanisms": job_mechanisms, "replay": job_replay, "probing": job_probing, "findings": job_findings,
-        "deal_cascade": job_deal_cascade, "validation": job_validation}
+        "deal_cascade": job_deal_cascade, "sensitivity": job_sensitivity, "validation": job_validation}
 
 
 def main(argv=None) -> int:

@@ -142,3 +142,27 @@ def readme_calibration(d: dict) -> str:
             f"{r['claim'].split(': ')[-1]} ({r['figure'].split(':')[0]}), {b['estimate']:+.3f} on judgement "
             f"priors against {r['estimate']:+.3f} calibrated" for r, b in moved)
     return text + "."
+
+
+@block("sensitivity", "sensitivity")
+def sensitivity(d: dict) -> str:
+    """Per outcome, the priors whose total Sobol index stands above chance's, largest first."""
+    from sim.model.outcomes import MAIN_OUTCOMES
+
+    by: dict[str, list[dict]] = {}
+    for r in d["rows"]:
+        by.setdefault(r["outcome"], []).append(r)
+    lines = [f"`deterrence sweep sensitivity` ({d['runs']:,} runs: {d['base_points']:,} base points, "
+             f"{d['parameters']} priors and chance) and `deterrence summarize`: for each outcome, chance's total "
+             "index and the priors whose total-index interval lies wholly above chance's, largest first (95% "
+             "bootstrap intervals).", "",
+             "| outcome | chance: total index | priors above chance: total index |", "|---|---|---|"]
+    for outcome in [o for o in MAIN_OUTCOMES if o in by] + sorted(set(by) - set(MAIN_OUTCOMES)):
+        rows = by[outcome]
+        chance = next(r for r in rows if r["parameter"] == "chance")
+        above = sorted((r for r in rows if r.get("above_chance")), key=lambda r: -r["total_order"])
+        cells = "; ".join(f"`{r['parameter']}` {r['total_order']:.2f} [{r['total_low']:.2f}, {r['total_high']:.2f}]"
+                          for r in above) or "none"
+        lines.append(f"| {outcome} | {chance['total_order']:.2f} [{chance['total_low']:.2f}, "
+                     f"{chance['total_high']:.2f}] | {cells} |")
+    return "\n".join(lines)
