@@ -148,7 +148,7 @@ def _figures(rows: list[dict], post: posteriors.Posterior, folder: Path) -> list
             width = 0.8 / len(METHODS)
             ax.bar(np.arange(len(origins)) + (k - (len(METHODS) - 1) / 2) * width, vals, width, label=m)
         ax.set_xticks(range(len(origins)), [str(o) for o in origins])
-        ax.set_title(f"{h} year ahead")
+        ax.set_title(f"{h} year{"s" if h > 1 else ""} ahead")
         ax.set_xlabel("origin")
     np.atleast_1d(axes)[0].set_ylabel("CRPS, points of GDP (lower is better)")
     np.atleast_1d(axes)[0].legend(frameon=False)
