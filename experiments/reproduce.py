@@ -1,6 +1,6 @@
 """Regenerate every figure and table that README.md and docs/ quote from runs of the model.
 
-    python experiments/reproduce.py                      # every job (about 20 minutes on 2 cores)
+    python experiments/reproduce.py                      # every job (about 10 minutes on 2 cores)
     python experiments/reproduce.py --only mechanisms,replay
     python experiments/reproduce.py --only validation --validation-from DIR   # a validate-model folder
     python experiments/reproduce.py --docs-only          # re-render the blocks from the saved JSON
