@@ -33,22 +33,6 @@ OUTCOMES = ("credibility_final", "probes", "deterrence_failure", "deals_final", 
 """The outcomes in the report's attribution table (the CSV of DIR/attribution has them all)."""
 
 
-def _attribution_folder(res: D.Results) -> Path | None:
-    for folder in res.folders:
-        path = Path(folder) / "attribution"
-        if (path / "attribution.parquet").is_file() and (path / "manifest.json").is_file():
-            return path
-    return None
-
-
-def _who_pays_file(res: D.Results) -> Path | None:
-    for folder in res.folders:
-        path = Path(folder) / "summary" / "who_pays_claims.parquet"
-        if path.is_file():
-            return path
-    return None
-
-
 def attribution_table(df: pd.DataFrame, info: dict) -> Table:
     outcomes = [o for o in OUTCOMES if o in set(df["outcome"])]
     recs, rows = [], []
@@ -89,7 +73,7 @@ def attribution(res: D.Results, out: Path) -> tuple[list, list] | None:
     from sim.analysis.attribution_figures import attribution_figure
 
     figures, tables = [], []
-    folder = _attribution_folder(res)
+    folder = D.beside(res, "attribution", "attribution.parquet", "manifest.json")
     if folder is not None:
         df = pd.read_parquet(folder / "attribution.parquet")
         info = json.loads((folder / "manifest.json").read_text())
@@ -101,7 +85,7 @@ def attribution(res: D.Results, out: Path) -> tuple[list, list] | None:
         txt = write_atomic(out / "attribution.txt", f"{title}\n\n{caption}\n")
         figures.append(Figure("attribution", title, caption, [*files, txt]))
         tables.append(attribution_table(df, info))
-    claims = _who_pays_file(res)
+    claims = D.beside(res, "summary/who_pays_claims.parquet")
     if claims is not None:
         tables.append(who_pays_table(pd.read_parquet(claims)))
     return (figures, tables) if figures or tables else None

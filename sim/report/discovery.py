@@ -15,17 +15,9 @@ from sim.report.files import write_atomic
 from sim.report.tables import Table, number
 
 
-def _folder(res: D.Results) -> Path | None:
-    for folder in res.folders:
-        path = Path(folder) / "discover"
-        if (path / "manifest.json").is_file() and (path / "boxes.csv").is_file():
-            return path
-    return None
-
-
 def discovery(res: D.Results, out: Path) -> tuple[list, list] | None:
     """(figures, tables) from DIR/discover/, or None when the results have no discovery."""
-    folder = _folder(res)
+    folder = D.beside(res, "discover", "manifest.json", "boxes.csv")
     if folder is None:
         return None
     info = json.loads((folder / "manifest.json").read_text())

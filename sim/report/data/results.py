@@ -404,3 +404,14 @@ def sha256_of_sources(manifests: dict[str, dict]) -> list[tuple[str, str, str]]:
     for label, manifest in manifests.items():
         visit(label, manifest)
     return sorted(out)
+
+
+def beside(res, relative: str, *needs: str) -> Path | None:
+    """The first ``<folder>/<relative>`` of ``res.folders`` that holds every file in ``needs``
+    (or, without ``needs``, that is a file): what another command wrote beside the results (an
+    attribution, a scenario discovery, a summary's table)."""
+    for folder in res.folders:
+        path = Path(folder) / relative
+        if (all((path / n).is_file() for n in needs) if needs else path.is_file()):
+            return path
+    return None
