@@ -120,14 +120,21 @@ def future_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def posterior_markdown(post: posteriors.Posterior) -> str:
+def posterior_rows(post: posteriors.Posterior) -> list[dict]:
+    """Each fitted parameter: its uniform prior and the posterior's 5%, 50% and 95% quantiles."""
     q = post.quantiles([0.05, 0.5, 0.95])
+    return [{"name": n, "prior": list(post.priors[n]), "q05": float(q[0, k]), "median": float(q[1, k]),
+             "q95": float(q[2, k])} for k, n in enumerate(post.names)]
+
+
+def posterior_markdown(rows: list[dict]) -> str:
+    """The posterior against the prior, from :func:`posterior_rows` (or their saved JSON)."""
     lines = ["| parameter | prior (uniform) | posterior median | 90% credible interval | interval / prior width |",
              "|---|---|---|---|---|"]
-    for k, name in enumerate(post.names):
-        lo, hi = post.priors[name]
-        lines.append(f"| `{name}` | {lo:g} to {hi:g} | {q[1, k]:.3g} | {q[0, k]:.3g} to {q[2, k]:.3g} | "
-                     f"{(q[2, k] - q[0, k]) / (hi - lo):.2f} |")
+    for r in rows:
+        lo, hi = r["prior"]
+        lines.append(f"| `{r['name']}` | {lo:g} to {hi:g} | {r['median']:.3g} | {r['q05']:.3g} to {r['q95']:.3g} | "
+                     f"{(r['q95'] - r['q05']) / (hi - lo):.2f} |")
     return "\n".join(lines)
 
 
@@ -277,7 +284,7 @@ points + mean absolute difference of the count of allies at or above 2% / {COUNT
 (`sim/calibration/fit.py`). An interval / prior width near 1 means the data say little about
 the parameter.
 
-{posterior_markdown(final)}
+{posterior_markdown(posterior_rows(final))}
 
 ![posterior against prior](figures/posterior_vs_prior.png)
 
@@ -347,12 +354,9 @@ def quoted_numbers(folder: Path) -> dict:
                      for k, v in r.items()} for r in csv.DictReader(fh)]
 
     post = posteriors.load(folder / "posteriors" / "2014-2025")
-    q = post.quantiles([0.05, 0.5, 0.95])
     return {
         "settings": manifest["settings"], "commit": manifest.get("commit"), "version": manifest.get("deterrence"),
         "skill": read("skill.csv"), "verdict": manifest["verdict"], "forecast": read("forecast_2026_2027.csv"),
         "posterior": {"simulations": post.info.get("simulations"), "epsilon": (post.info.get("epsilon") or [None])[-1],
-                      "parameters": [{"name": n, "prior": list(post.priors[n]), "q05": float(q[0, k]),
-                                      "median": float(q[1, k]), "q95": float(q[2, k])}
-                                     for k, n in enumerate(post.names)]},
+                      "parameters": posterior_rows(post)},
     }

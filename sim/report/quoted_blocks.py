@@ -79,16 +79,11 @@ def _settings(d: dict) -> str:
 
 @block("calibration-table", "validation")
 def calibration_table(d: dict) -> str:
+    from sim.analysis.validation import posterior_markdown
+
     p = d["posterior"]
-    lines = [f"Fit on 2014-2025 ({_settings(d)}: {p['simulations']:,} simulations, final epsilon "
-             f"{p['epsilon']:.2f}):", "",
-             "| parameter | prior (uniform) | posterior median | 90% credible interval | interval / prior width |",
-             "|---|---|---|---|---|"]
-    for r in p["parameters"]:
-        lo, hi = r["prior"]
-        lines.append(f"| `{r['name']}` | {lo:g} to {hi:g} | {r['median']:.3g} | {r['q05']:.3g} to {r['q95']:.3g} | "
-                     f"{(r['q95'] - r['q05']) / (hi - lo):.2f} |")
-    return "\n".join(lines)
+    return (f"Fit on 2014-2025 ({_settings(d)}: {p['simulations']:,} simulations, final epsilon "
+            f"{p['epsilon']:.2f}):\n\n" + posterior_markdown(p["parameters"]))
 
 
 @block("skill-table", "validation")
