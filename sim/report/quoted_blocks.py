@@ -119,8 +119,8 @@ def readme_validation(d: dict) -> str:
             f"{dressed['coverage_90']:.0%}.")
 
 
-@block("readme-calibration", "findings")
-def readme_calibration(d: dict) -> str:
+@block("calibration-change", "findings")
+def calibration_change(d: dict) -> str:
     """What drawing the spending parameters from the posterior changed, in the brief's claims."""
     before = {r["claim"]: r for r in d["judgement_rows"]}
     rows = [r for r in d["rows"] if r["claim"] in before]
@@ -130,7 +130,7 @@ def readme_calibration(d: dict) -> str:
              and abs(before[r["claim"]]["estimate"]) > 0]
     text = (f"Since 0.3.0 the futures draw the allies' spending parameters from the posterior fitted to "
             f"NATO's figures 2014-2025 rather than from judgement ranges. Of the brief's {len(rows)} claims "
-            f"({d['replications']:,} paired runs each, [`docs/findings.md`](docs/findings.md)), "
+            f"({d['replications']:,} paired runs each, [`findings.md`](findings.md)), "
             + (f"{len(changed)} changed verdict" if changed else "none changed its verdict"))
     if moved:
         text += "; the effects that moved by more than a tenth are: " + "; ".join(
